@@ -1,0 +1,174 @@
+// Package plan holds netlab's engine: the lab model, the HCL loader, the
+// diff of a lab file against the live system, apply ordering and plan
+// rendering.
+package plan
+
+import (
+	"net/netip"
+	"sort"
+)
+
+// Lab is a loaded and validated lab file, or the live objects of a lab as a
+// provider observed them. Jails, Links and Daemons are sorted by name (daemons
+// by jail, then name), and every reference among them resolves.
+type Lab struct {
+	Name        string
+	Description string
+	// Provider is "auto", "linux" or "freebsd" as the file says.
+	Provider string
+	// File is the path of the lab file, empty when the lab was rebuilt from a
+	// state file.
+	File    string
+	Jails   []Jail
+	Links   []Link
+	Daemons []Daemon
+}
+
+// Jail is one isolated network stack: a vnet jail on FreeBSD, a network
+// namespace on Linux.
+type Jail struct {
+	// Name is the instance name, unique in the lab: the block label, or the
+	// for_each key for a jail declared with for_each.
+	Name string
+	// Addr is the resource address shown in plans: jail.vm1, or
+	// jail.router["c1"] for for_each instances.
+	Addr       string
+	Hostname   string
+	Path       string
+	Forwarding bool
+	// Sysctl holds the extra kernel settings of the jail, keyed by the
+	// providing platform's names. Observed, it holds the settings netlab
+	// manages in the jail with their live values.
+	Sysctl map[string]string
+	// Routes are the static routes, sorted by destination.
+	Routes []Route
+	// Position is a hint for the web view; it never takes part in a diff.
+	Position *Position
+
+	Live
+}
+
+// Position places a jail on the web view's canvas.
+type Position struct{ X, Y float64 }
+
+// Route is a static route inside a jail. To is 0.0.0.0/0 for "default".
+type Route struct {
+	To  netip.Prefix
+	Via netip.Addr
+}
+
+// Link is a point-to-point link between two jails: an epair on FreeBSD, a
+// veth pair on Linux.
+type Link struct {
+	Name string
+	// Addr is the resource address: link.vm1-vm2 or link.hop["c1-c2"].
+	Addr string
+	Ends [2]End
+	// Subnet is the link's prefix; both end addresses lie in it.
+	Subnet netip.Prefix
+	// Up is true when both ends are administratively up.
+	Up bool
+	// MTU of both ends. Observed, 0 means the two ends disagree.
+	MTU int
+
+	Live
+}
+
+// End is one side of a link: the jail it is in, the interface name there
+// and its address.
+type End struct {
+	Jail  string
+	Iface string
+	// Address is the interface address with the link's prefix length.
+	Address netip.Prefix
+	// Stray lists other IPv4 addresses found on the interface; only an
+	// observation has them, and the diff plans their removal.
+	Stray []netip.Prefix
+}
+
+// Daemon kinds. A daemon with a command is KindCommand whatever its label.
+const (
+	KindRIP     = "rip"
+	KindSSHD    = "sshd"
+	KindCommand = "command"
+)
+
+// RIP implementations.
+const (
+	RIPRouted = "routed"
+	RIPBird   = "bird"
+)
+
+// Daemon is a long-running process inside a jail.
+type Daemon struct {
+	Jail string
+	// Name is the block label, unique within the jail.
+	Name string
+	// Addr is the resource address: daemon.vm1.rip.
+	Addr string
+	// Kind is KindRIP, KindSSHD or KindCommand.
+	Kind string
+	// Implementation names the RIP daemon, RIPRouted or RIPBird; empty in a
+	// loaded lab means the provider's default, which Provider.Prepare fills
+	// in. Empty for other kinds.
+	Implementation string
+	// Command is the argv of a KindCommand daemon.
+	Command []string
+
+	Live
+}
+
+// Live carries what only an observation or an apply knows about a resource.
+// A loaded lab leaves it zero.
+type Live struct {
+	// IDs are the provider's identifiers for the live object (netns name,
+	// epair unit, pid, ...). They are recorded in the state file.
+	IDs map[string]string `json:",omitempty"`
+	// Broken, when not empty, says why the live object cannot be kept as it
+	// is (a link with one end left, a daemon running in a namespace that
+	// was deleted); the diff then replaces it.
+	Broken string `json:",omitempty"`
+}
+
+// Jail returns the jail named name, or nil.
+func (l *Lab) Jail(name string) *Jail {
+	i := sort.Search(len(l.Jails), func(i int) bool { return l.Jails[i].Name >= name })
+	if i < len(l.Jails) && l.Jails[i].Name == name {
+		return &l.Jails[i]
+	}
+	return nil
+}
+
+// Link returns the link named name, or nil.
+func (l *Lab) Link(name string) *Link {
+	i := sort.Search(len(l.Links), func(i int) bool { return l.Links[i].Name >= name })
+	if i < len(l.Links) && l.Links[i].Name == name {
+		return &l.Links[i]
+	}
+	return nil
+}
+
+// Sort puts jails, links and daemons in the canonical order that Lab
+// documents. Loaders and providers call it before handing a Lab on.
+func (l *Lab) Sort() {
+	sort.Slice(l.Jails, func(i, j int) bool { return l.Jails[i].Name < l.Jails[j].Name })
+	sort.Slice(l.Links, func(i, j int) bool { return l.Links[i].Name < l.Links[j].Name })
+	sort.Slice(l.Daemons, func(i, j int) bool {
+		a, b := l.Daemons[i], l.Daemons[j]
+		if a.Jail != b.Jail {
+			return a.Jail < b.Jail
+		}
+		return a.Name < b.Name
+	})
+	for i := range l.Jails {
+		r := l.Jails[i].Routes
+		sort.Slice(r, func(i, j int) bool { return routeLess(r[i].To, r[j].To) })
+	}
+}
+
+func routeLess(a, b netip.Prefix) bool {
+	if c := a.Addr().Compare(b.Addr()); c != 0 {
+		return c < 0
+	}
+	return a.Bits() < b.Bits()
+}
