@@ -33,9 +33,10 @@ type Provider interface {
 	// resource is at fault, so that they can point at the lab file.
 	Prepare(lab *Lab) error
 
-	// Preflight checks that the host can apply changes (privileges, tools,
-	// kernel features) and says how to fix what is missing.
-	Preflight(ctx context.Context) error
+	// Preflight checks that the host can apply lab (privileges, the tools
+	// its daemons need, kernel features) and says how to fix what is
+	// missing, naming the package to install.
+	Preflight(ctx context.Context, lab *Lab) error
 
 	// Observe reads the live objects that belong to the lab named
 	// want.Name, with their attributes as the kernel has them and the
