@@ -1,0 +1,246 @@
+package plan
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"sync"
+	"time"
+)
+
+// Event reports one finished step of an apply.
+type Event struct {
+	// Step says what was done: "jail.vm1: created".
+	Step    string
+	Addr    string
+	Elapsed time.Duration
+	// Done and Total count the apply's steps so far and in all.
+	Done, Total int
+	Err         error
+}
+
+// Recorder learns what an apply changed, as it happens, so that the state
+// file can follow. Calls are serialised by the applier.
+type Recorder interface {
+	// Put records a resource as it now is live.
+	Put(r Resource)
+	// Forget records that a resource is gone.
+	Forget(typ, name string)
+	// SetRoutes records a jail's new static routes.
+	SetRoutes(jail string, routes []Route)
+}
+
+// Applier carries out a plan through a provider.
+type Applier struct {
+	Provider Provider
+	// Parallelism bounds the provider calls in flight; below 1 means 1.
+	Parallelism int
+	// Record, when set, learns each change as it completes.
+	Record Recorder
+	// Progress, when set, is called after each step.
+	Progress func(Event)
+}
+
+// StepError is a failed step: which resource, what was being done, and
+// the provider's error (an *providers.ExecError names the command and its
+// output).
+type StepError struct {
+	Addr string
+	Op   string
+	Err  error
+}
+
+func (e *StepError) Error() string { return fmt.Sprintf("%s: %s: %v", e.Addr, e.Op, e.Err) }
+func (e *StepError) Unwrap() error { return e.Err }
+
+// ErrInterrupted is returned when the context was cancelled before every
+// step had run.
+var ErrInterrupted = errors.New("apply interrupted: changes in flight were finished and recorded, the rest was not started")
+
+// Apply runs the plan's steps in dependency order, independent ones in
+// parallel. When ctx is cancelled or a step fails, it starts nothing new,
+// lets the steps in flight finish, and returns the errors joined (with
+// ErrInterrupted when cancelled). Steps in flight never see ctx's
+// cancellation: an interrupted provider call could leave a half-made
+// object.
+func (a *Applier) Apply(ctx context.Context, p *Plan) error {
+	all := steps(p)
+	for _, s := range all {
+		s.waiting = len(s.deps)
+		for _, d := range s.deps {
+			d.next = append(d.next, s)
+		}
+	}
+	par := max(a.Parallelism, 1)
+	run := context.WithoutCancel(ctx)
+
+	var (
+		mu      sync.Mutex
+		errs    []error
+		ready   []*step
+		running int
+		done    int
+		wake    = make(chan struct{}, len(all)+1)
+	)
+	for _, s := range all {
+		if s.waiting == 0 {
+			ready = append(ready, s)
+		}
+	}
+
+	finish := func(s *step, elapsed time.Duration, err error) {
+		mu.Lock()
+		defer mu.Unlock()
+		running--
+		done++
+		if err != nil {
+			errs = append(errs, err)
+		} else {
+			for _, n := range s.next {
+				if n.waiting--; n.waiting == 0 {
+					ready = append(ready, n)
+				}
+			}
+		}
+		if a.Progress != nil {
+			a.Progress(Event{Step: s.String(), Addr: s.change.Addr, Elapsed: elapsed,
+				Done: done, Total: len(all), Err: err})
+		}
+		wake <- struct{}{}
+	}
+
+	for {
+		mu.Lock()
+		stop := len(errs) > 0 || ctx.Err() != nil
+		for !stop && running < par && len(ready) > 0 {
+			s := ready[0]
+			ready = ready[1:]
+			running++
+			go func() {
+				start := time.Now()
+				err := a.do(run, p.Lab, s, &mu)
+				finish(s, time.Since(start), err)
+			}()
+		}
+		idle := running == 0
+		mu.Unlock()
+		if idle {
+			break
+		}
+		select {
+		case <-wake:
+		case <-ctx.Done():
+			// Nothing new starts now; wait for the steps in flight.
+			<-wake
+		}
+	}
+
+	if ctx.Err() != nil && done < len(all) {
+		errs = append(errs, ErrInterrupted)
+	}
+	return errors.Join(errs...)
+}
+
+// do runs one step and records its outcome. mu guards the recorder.
+func (a *Applier) do(ctx context.Context, lab string, s *step, mu *sync.Mutex) error {
+	c := s.change
+	pr := a.Provider
+	put := func(r Resource) {
+		if a.Record != nil {
+			mu.Lock()
+			a.Record.Put(r)
+			mu.Unlock()
+		}
+	}
+	forget := func(typ, name string) {
+		if a.Record != nil {
+			mu.Lock()
+			a.Record.Forget(typ, name)
+			mu.Unlock()
+		}
+	}
+	fail := func(op string, err error) error {
+		if err == nil {
+			return nil
+		}
+		return &StepError{Addr: c.Addr, Op: op, Err: err}
+	}
+
+	switch s.verb {
+	case stopDaemon:
+		err := pr.StopDaemon(ctx, lab, *c.Before.Daemon)
+		if err == nil {
+			forget(TypeDaemon, c.Name)
+		}
+		return fail("stopping daemon", err)
+	case destroyLink:
+		err := pr.DestroyLink(ctx, lab, *c.Before.Link)
+		if err == nil {
+			forget(TypeLink, c.Name)
+		}
+		return fail("destroying link", err)
+	case destroyJail:
+		err := pr.DestroyJail(ctx, lab, *c.Before.Jail)
+		if err == nil {
+			forget(TypeJail, c.Name)
+		}
+		return fail("destroying jail", err)
+	case createJail:
+		want := *c.After.Jail
+		if len(want.Routes) > 0 {
+			// Routes follow once the jail's links exist.
+			want.Routes = nil
+		}
+		j, err := pr.CreateJail(ctx, lab, want)
+		if err == nil {
+			put(Resource{Jail: &j})
+		}
+		return fail("creating jail", err)
+	case updateJail:
+		from, to := *c.Before.Jail, *c.After.Jail
+		to.Routes = from.Routes
+		j, err := pr.UpdateJail(ctx, lab, from, to)
+		if err == nil {
+			put(Resource{Jail: &j})
+		}
+		return fail("updating jail", err)
+	case setRoutes:
+		j := *c.After.Jail
+		err := pr.SetRoutes(ctx, lab, j.Name, j.Routes)
+		if err == nil && a.Record != nil {
+			mu.Lock()
+			a.Record.SetRoutes(j.Name, j.Routes)
+			mu.Unlock()
+		}
+		return fail("setting routes", err)
+	case createLink:
+		l, err := pr.CreateLink(ctx, lab, *c.After.Link)
+		if err == nil {
+			put(Resource{Link: &l})
+		}
+		return fail("creating link", err)
+	case updateLink:
+		l, err := pr.UpdateLink(ctx, lab, *c.Before.Link, *c.After.Link)
+		if err == nil {
+			put(Resource{Link: &l})
+		}
+		return fail("updating link", err)
+	case startDaemon:
+		d, err := pr.StartDaemon(ctx, lab, *c.After.Daemon)
+		if err == nil {
+			put(Resource{Daemon: &d})
+		}
+		return fail("starting daemon", err)
+	case restartDaemon:
+		if err := pr.StopDaemon(ctx, lab, *c.Before.Daemon); err != nil {
+			return fail("stopping daemon", err)
+		}
+		forget(TypeDaemon, c.Name)
+		d, err := pr.StartDaemon(ctx, lab, *c.After.Daemon)
+		if err == nil {
+			put(Resource{Daemon: &d})
+		}
+		return fail("starting daemon", err)
+	}
+	return fmt.Errorf("%s: unknown step", c.Addr)
+}

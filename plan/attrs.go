@@ -1,0 +1,113 @@
+package plan
+
+import (
+	"fmt"
+	"sort"
+	"strconv"
+	"strings"
+)
+
+// attr is one attribute of a resource as the diff compares and the plan
+// shows it: a name and its value rendered as HCL would write it.
+type attr struct {
+	name  string
+	value string
+	// forces is true when a change of the attribute replaces the resource.
+	forces bool
+}
+
+func jailAttrs(j *Jail) []attr {
+	a := []attr{
+		{name: "hostname", value: strconv.Quote(j.Hostname)},
+		{name: "path", value: strconv.Quote(j.Path), forces: true},
+		{name: "forwarding", value: strconv.FormatBool(j.Forwarding)},
+	}
+	for _, k := range sortedKeys(j.Sysctl) {
+		a = append(a, attr{name: fmt.Sprintf("sysctl[%q]", k), value: strconv.Quote(j.Sysctl[k])})
+	}
+	for _, r := range j.Routes {
+		a = append(a, attr{name: fmt.Sprintf("routes[%q]", routeKey(r)), value: strconv.Quote(r.Via.String())})
+	}
+	return a
+}
+
+// routeKey is how a route's destination is written in a lab file.
+func routeKey(r Route) string {
+	if r.To.Bits() == 0 && r.To.Addr().IsUnspecified() {
+		return "default"
+	}
+	return r.To.String()
+}
+
+func linkAttrs(l *Link) []attr {
+	a := []attr{
+		{name: "between", value: list(l.Ends[0].Jail, l.Ends[1].Jail), forces: true},
+		{name: "addresses", value: list(l.Ends[0].Address.String(), l.Ends[1].Address.String())},
+		{name: "interfaces", value: list(l.Ends[0].Iface, l.Ends[1].Iface)},
+		{name: "up", value: strconv.FormatBool(l.Up)},
+		{name: "mtu", value: strconv.Itoa(l.MTU)},
+	}
+	var stray []string
+	for _, e := range l.Ends {
+		for _, p := range e.Stray {
+			stray = append(stray, e.Iface+" "+p.String())
+		}
+	}
+	if len(stray) > 0 {
+		a = append(a, attr{name: "stray addresses", value: list(stray...)})
+	}
+	return a
+}
+
+func daemonAttrs(d *Daemon) []attr {
+	a := []attr{{name: "kind", value: strconv.Quote(d.Kind)}}
+	if d.Implementation != "" {
+		a = append(a, attr{name: "implementation", value: strconv.Quote(d.Implementation)})
+	}
+	if len(d.Command) > 0 {
+		a = append(a, attr{name: "command", value: list(d.Command...)})
+	}
+	return a
+}
+
+func list(items ...string) string {
+	q := make([]string, len(items))
+	for i, s := range items {
+		q[i] = strconv.Quote(s)
+	}
+	return "[" + strings.Join(q, ", ") + "]"
+}
+
+func sortedKeys(m map[string]string) []string {
+	keys := make([]string, 0, len(m))
+	for k := range m {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	return keys
+}
+
+// diffAttrs compares two attribute lists by name. Attributes present on
+// one side only count as changed, with an empty value on the other.
+func diffAttrs(before, after []attr) []AttrChange {
+	bv := map[string]attr{}
+	for _, a := range before {
+		bv[a.name] = a
+	}
+	var out []AttrChange
+	seen := map[string]bool{}
+	for _, a := range after {
+		seen[a.name] = true
+		b, ok := bv[a.name]
+		if ok && b.value == a.value {
+			continue
+		}
+		out = append(out, AttrChange{Name: a.name, Before: b.value, After: a.value, Forces: a.forces && ok})
+	}
+	for _, b := range before {
+		if !seen[b.name] {
+			out = append(out, AttrChange{Name: b.name, Before: b.value, Forces: b.forces})
+		}
+	}
+	return out
+}

@@ -1,0 +1,166 @@
+package state
+
+import (
+	"crypto/rand"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"os"
+	"os/user"
+	"path/filepath"
+	"strings"
+	"syscall"
+	"time"
+)
+
+// Holder describes who holds a lab's lock.
+type Holder struct {
+	ID        string    `json:"id"`
+	PID       int       `json:"pid"`
+	Host      string    `json:"host"`
+	User      string    `json:"user"`
+	Operation string    `json:"operation"`
+	Since     time.Time `json:"since"`
+}
+
+func (h Holder) String() string {
+	return fmt.Sprintf("pid %d (%s@%s), %s since %s, lock ID %s",
+		h.PID, h.User, h.Host, h.Operation, h.Since.Local().Format("15:04:05 2006-01-02"), h.ID)
+}
+
+// LockedError is returned when another process holds the lock.
+type LockedError struct {
+	Lab    string
+	Path   string
+	Holder Holder
+}
+
+func (e *LockedError) Error() string {
+	return fmt.Sprintf("lab %q is locked by %s; if that process is gone and the lock is stale, run `netlab force-unlock -lab-name %s %s`",
+		e.Lab, e.Holder, e.Lab, e.Holder.ID)
+}
+
+// Lock is a held lab lock. The kernel drops it when the process dies, so a
+// crash never leaves a lab locked; the holder file it leaves behind is only
+// used to warn the next taker.
+type Lock struct {
+	f    *os.File
+	path string
+}
+
+// LockPath is the host-wide lock file of the lab named lab under the
+// runtime directory dir.
+func LockPath(dir, lab string) string {
+	return filepath.Join(dir, "locks", lab+".lock")
+}
+
+// Acquire takes the lab's lock for operation without waiting. It fails
+// with *LockedError when another process holds it. When the previous holder
+// died without releasing it, stale describes it (for a warning) and the
+// lock is taken over.
+func Acquire(dir, lab, operation string) (l *Lock, stale *Holder, err error) {
+	path := LockPath(dir, lab)
+	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
+		return nil, nil, fmt.Errorf("locking lab %q: %w", lab, err)
+	}
+	f, err := os.OpenFile(path, os.O_RDWR|os.O_CREATE, 0o644)
+	if err != nil {
+		return nil, nil, fmt.Errorf("locking lab %q: %w", lab, err)
+	}
+	prev, _ := readHolder(f)
+	if err := syscall.Flock(int(f.Fd()), syscall.LOCK_EX|syscall.LOCK_NB); err != nil {
+		f.Close()
+		if errors.Is(err, syscall.EWOULDBLOCK) {
+			h := Holder{ID: "unknown", Operation: "an operation"}
+			if prev != nil {
+				h = *prev
+			}
+			return nil, nil, &LockedError{Lab: lab, Path: path, Holder: h}
+		}
+		return nil, nil, fmt.Errorf("locking lab %q: %w", lab, err)
+	}
+	if prev != nil && prev.PID != 0 {
+		stale = prev
+	}
+
+	h := newHolder(operation)
+	data, _ := json.Marshal(h)
+	if err := f.Truncate(0); err == nil {
+		_, err = f.WriteAt(append(data, '\n'), 0)
+	}
+	if err != nil {
+		f.Close()
+		return nil, nil, fmt.Errorf("locking lab %q: %w", lab, err)
+	}
+	f.Sync()
+	return &Lock{f: f, path: path}, stale, nil
+}
+
+// Release gives the lock up and clears its holder record.
+func (l *Lock) Release() error {
+	if l == nil || l.f == nil {
+		return nil
+	}
+	l.f.Truncate(0)
+	err := l.f.Close()
+	l.f = nil
+	return err
+}
+
+// ForceUnlock removes the lock of a lab whose holder has the given ID,
+// even if the holding process still runs: after it, a new lock can be
+// taken at once. The ID guards against unlocking the wrong holder.
+func ForceUnlock(dir, lab, id string) error {
+	path := LockPath(dir, lab)
+	f, err := os.Open(path)
+	if errors.Is(err, os.ErrNotExist) {
+		return fmt.Errorf("unlocking lab %q: it is not locked", lab)
+	}
+	if err != nil {
+		return fmt.Errorf("unlocking lab %q: %w", lab, err)
+	}
+	h, _ := readHolder(f)
+	f.Close()
+	if h == nil {
+		return fmt.Errorf("unlocking lab %q: it is not locked", lab)
+	}
+	if h.ID != id {
+		return fmt.Errorf("unlocking lab %q: the lock ID is %s, not %s", lab, h.ID, id)
+	}
+	if err := os.Remove(path); err != nil {
+		return fmt.Errorf("unlocking lab %q: %w", lab, err)
+	}
+	return nil
+}
+
+func readHolder(f *os.File) (*Holder, error) {
+	buf := make([]byte, 4096)
+	n, _ := f.ReadAt(buf, 0)
+	text := strings.TrimSpace(string(buf[:n]))
+	if text == "" {
+		return nil, nil
+	}
+	var h Holder
+	if err := json.Unmarshal([]byte(text), &h); err != nil {
+		return nil, err
+	}
+	return &h, nil
+}
+
+func newHolder(operation string) Holder {
+	var b [6]byte
+	rand.Read(b[:])
+	host, _ := os.Hostname()
+	name := fmt.Sprint(os.Getuid())
+	if u, err := user.Current(); err == nil {
+		name = u.Username
+	}
+	return Holder{
+		ID:        fmt.Sprintf("%x", b),
+		PID:       os.Getpid(),
+		Host:      host,
+		User:      name,
+		Operation: operation,
+		Since:     time.Now().UTC().Truncate(time.Second),
+	}
+}
