@@ -172,9 +172,9 @@ func TestUpdatesStayInPlace(t *testing.T) {
 		}
 	}
 	for k, v := range map[string]string{
-		"link.r1-r2 up":               "true -> false",
-		"link.r1-r3 mtu":              "1500 -> 9000",
-		"jail.r3 forwarding":          "true -> false",
+		"link.r1-r2 up":             "true -> false",
+		"link.r1-r3 mtu":            "1500 -> 9000",
+		"jail.r3 forwarding":        "true -> false",
 		`jail.r1 routes["default"]`: ` -> "10.0.12.2"`,
 	} {
 		if attrs[k] != v {
