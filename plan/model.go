@@ -12,16 +12,16 @@ import (
 // provider observed them. Jails, Links and Daemons are sorted by name (daemons
 // by jail, then name), and every reference among them resolves.
 type Lab struct {
-	Name        string
-	Description string
+	Name        string `json:"name"`
+	Description string `json:"description,omitempty"`
 	// Provider is "auto", "linux" or "freebsd" as the file says.
-	Provider string
+	Provider string `json:"provider,omitempty"`
 	// File is the path of the lab file, empty when the lab was rebuilt from a
 	// state file.
-	File    string
-	Jails   []Jail
-	Links   []Link
-	Daemons []Daemon
+	File    string   `json:"file,omitempty"`
+	Jails   []Jail   `json:"jails"`
+	Links   []Link   `json:"links"`
+	Daemons []Daemon `json:"daemons"`
 }
 
 // Jail is one isolated network stack: a vnet jail on FreeBSD, a network
@@ -29,47 +29,50 @@ type Lab struct {
 type Jail struct {
 	// Name is the instance name, unique in the lab: the block label, or the
 	// for_each key for a jail declared with for_each.
-	Name string
+	Name string `json:"name"`
 	// Addr is the resource address shown in plans: jail.vm1, or
 	// jail.router["c1"] for for_each instances.
-	Addr       string
-	Hostname   string
-	Path       string
-	Forwarding bool
+	Addr       string `json:"address,omitempty"`
+	Hostname   string `json:"hostname"`
+	Path       string `json:"path"`
+	Forwarding bool   `json:"forwarding"`
 	// Sysctl holds the extra kernel settings of the jail, keyed by the
 	// providing platform's names. Observed, it holds the settings netlab
 	// manages in the jail with their live values.
-	Sysctl map[string]string
+	Sysctl map[string]string `json:"sysctl,omitempty"`
 	// Routes are the static routes, sorted by destination.
-	Routes []Route
+	Routes []Route `json:"routes,omitempty"`
 	// Position is a hint for the web view; it never takes part in a diff.
-	Position *Position
+	Position *Position `json:"position,omitempty"`
 
 	Live
 }
 
 // Position places a jail on the web view's canvas.
-type Position struct{ X, Y float64 }
+type Position struct {
+	X float64 `json:"x"`
+	Y float64 `json:"y"`
+}
 
 // Route is a static route inside a jail. To is 0.0.0.0/0 for "default".
 type Route struct {
-	To  netip.Prefix
-	Via netip.Addr
+	To  netip.Prefix `json:"to"`
+	Via netip.Addr   `json:"via"`
 }
 
 // Link is a point-to-point link between two jails: an epair on FreeBSD, a
 // veth pair on Linux.
 type Link struct {
-	Name string
+	Name string `json:"name"`
 	// Addr is the resource address: link.vm1-vm2 or link.hop["c1-c2"].
-	Addr string
-	Ends [2]End
+	Addr string `json:"address,omitempty"`
+	Ends [2]End `json:"ends"`
 	// Subnet is the link's prefix; both end addresses lie in it.
-	Subnet netip.Prefix
+	Subnet netip.Prefix `json:"subnet"`
 	// Up is true when both ends are administratively up.
-	Up bool
+	Up bool `json:"up"`
 	// MTU of both ends. Observed, 0 means the two ends disagree.
-	MTU int
+	MTU int `json:"mtu"`
 
 	Live
 }
@@ -77,13 +80,13 @@ type Link struct {
 // End is one side of a link: the jail it is in, the interface name there
 // and its address.
 type End struct {
-	Jail  string
-	Iface string
+	Jail  string `json:"jail"`
+	Iface string `json:"interface"`
 	// Address is the interface address with the link's prefix length.
-	Address netip.Prefix
+	Address netip.Prefix `json:"address"`
 	// Stray lists other IPv4 addresses found on the interface; only an
 	// observation has them, and the diff plans their removal.
-	Stray []netip.Prefix
+	Stray []netip.Prefix `json:"stray,omitempty"`
 }
 
 // Daemon kinds. A daemon with a command is KindCommand whatever its label.
@@ -101,19 +104,19 @@ const (
 
 // Daemon is a long-running process inside a jail.
 type Daemon struct {
-	Jail string
+	Jail string `json:"jail"`
 	// Name is the block label, unique within the jail.
-	Name string
+	Name string `json:"name"`
 	// Addr is the resource address: daemon.vm1.rip.
-	Addr string
+	Addr string `json:"address,omitempty"`
 	// Kind is KindRIP, KindSSHD or KindCommand.
-	Kind string
+	Kind string `json:"kind"`
 	// Implementation names the RIP daemon, RIPRouted or RIPBird; empty in a
 	// loaded lab means the provider's default, which Provider.Prepare fills
 	// in. Empty for other kinds.
-	Implementation string
+	Implementation string `json:"implementation,omitempty"`
 	// Command is the argv of a KindCommand daemon.
-	Command []string
+	Command []string `json:"command,omitempty"`
 
 	Live
 }
@@ -123,11 +126,11 @@ type Daemon struct {
 type Live struct {
 	// IDs are the provider's identifiers for the live object (netns name,
 	// epair unit, pid, ...). They are recorded in the state file.
-	IDs map[string]string `json:",omitempty"`
+	IDs map[string]string `json:"ids,omitempty"`
 	// Broken, when not empty, says why the live object cannot be kept as it
 	// is (a link with one end left, a daemon running in a namespace that
 	// was deleted); the diff then replaces it.
-	Broken string `json:",omitempty"`
+	Broken string `json:"broken,omitempty"`
 }
 
 // Jail returns the jail named name, or nil.

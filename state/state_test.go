@@ -1,0 +1,187 @@
+package state
+
+import (
+	"errors"
+	"net/netip"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/netlab/netlab/plan"
+)
+
+func sample() *File {
+	f := New("demo", "linux")
+	f.LabFile = "labs/demo.hcl"
+	f.Put(plan.Resource{Jail: &plan.Jail{Name: "vm1", Addr: "jail.vm1", Hostname: "vm1", Path: "/",
+		Live: plan.Live{IDs: map[string]string{"netns": "vm1"}}}})
+	f.Put(plan.Resource{Link: &plan.Link{Name: "vm1-vm2", Addr: "link.vm1-vm2", Up: true, MTU: 1500,
+		Subnet: netip.MustParsePrefix("10.0.10.0/24"),
+		Ends: [2]plan.End{
+			{Jail: "vm1", Iface: "vm2", Address: netip.MustParsePrefix("10.0.10.1/24")},
+			{Jail: "vm2", Iface: "vm1", Address: netip.MustParsePrefix("10.0.10.2/24")},
+		}}})
+	return f
+}
+
+func TestSaveLoadRoundTripAndBackup(t *testing.T) {
+	path := filepath.Join(t.TempDir(), ".netlab", "demo.state.json")
+	f := sample()
+	if err := Save(path, f); err != nil {
+		t.Fatal(err)
+	}
+	if f.Serial != 1 {
+		t.Errorf("serial after first save = %d, want 1", f.Serial)
+	}
+	first, _ := os.ReadFile(path)
+
+	f.Forget(plan.TypeLink, "vm1-vm2")
+	if err := Save(path, f); err != nil {
+		t.Fatal(err)
+	}
+	backup, err := os.ReadFile(path + ".backup")
+	if err != nil || string(backup) != string(first) {
+		t.Fatalf("backup does not hold the previous state (err %v)", err)
+	}
+
+	got, err := Load(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got.Serial != 2 || got.Lineage != f.Lineage || got.Provider != "linux" || got.LabFile != "labs/demo.hcl" {
+		t.Errorf("loaded %+v", got)
+	}
+	if len(got.Resources.Links) != 0 || got.Resources.Jail("vm1").IDs["netns"] != "vm1" {
+		t.Errorf("resources = %+v", got.Resources)
+	}
+	left, _ := filepath.Glob(filepath.Join(filepath.Dir(path), "*.tmp*"))
+	if len(left) > 0 {
+		t.Errorf("temporary files left: %v", left)
+	}
+}
+
+func TestLoadMissingIsNil(t *testing.T) {
+	f, err := Load(filepath.Join(t.TempDir(), "none.json"))
+	if f != nil || err != nil {
+		t.Fatalf("Load of a missing file = %v, %v", f, err)
+	}
+}
+
+func TestBadStateFiles(t *testing.T) {
+	good := sample()
+	dir := t.TempDir()
+	goodPath := filepath.Join(dir, "good.json")
+	if err := Save(goodPath, good); err != nil {
+		t.Fatal(err)
+	}
+	data, _ := os.ReadFile(goodPath)
+
+	cases := []struct {
+		name, text, want string
+	}{
+		{"truncated", string(data[:len(data)/2]), "truncated"},
+		{"not-json", "hello", "not a valid state file"},
+		{"no-version", `{"lineage":"x"}`, "no format version"},
+		{"future-version", strings.Replace(string(data), `"version": 1`, `"version": 7`, 1), "newer than this netlab"},
+		{"unknown-field", strings.Replace(string(data), `"serial"`, `"surprise": 1, "serial"`, 1), "unknown field"},
+		{"no-lineage", strings.Replace(string(data), good.Lineage, "", 1), "no lineage"},
+		{"twice", strings.Replace(string(data), `"jails": [`, `"jails": [{"name":"vm1"},`, 1), "listed twice"},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			path := filepath.Join(dir, c.name+".json")
+			os.WriteFile(path, []byte(c.text), 0o644)
+			os.WriteFile(path+".backup", data, 0o644)
+			f, err := Load(path)
+			if err == nil || f != nil {
+				t.Fatalf("Load = %v, %v; want an error", f, err)
+			}
+			if !strings.Contains(err.Error(), c.want) {
+				t.Errorf("error %q does not say %q", err, c.want)
+			}
+			if c.name != "future-version" && !strings.Contains(err.Error(), ".backup") {
+				t.Errorf("error %q does not point at the backup", err)
+			}
+			after, _ := os.ReadFile(path)
+			if string(after) != c.text {
+				t.Errorf("Load changed the file")
+			}
+		})
+	}
+}
+
+func TestLockIsExclusiveAndSaysWho(t *testing.T) {
+	dir := t.TempDir()
+	l, stale, err := Acquire(dir, "demo", "apply")
+	if err != nil || stale != nil {
+		t.Fatalf("first Acquire = %v, %v", stale, err)
+	}
+	_, _, err = Acquire(dir, "demo", "destroy")
+	var le *LockedError
+	if !errors.As(err, &le) {
+		t.Fatalf("second Acquire error = %v, want *LockedError", err)
+	}
+	if le.Holder.PID != os.Getpid() || le.Holder.Operation != "apply" || le.Holder.ID == "" {
+		t.Errorf("holder = %+v", le.Holder)
+	}
+	for _, want := range []string{"pid", "apply", "force-unlock"} {
+		if !strings.Contains(err.Error(), want) {
+			t.Errorf("message %q lacks %q", err, want)
+		}
+	}
+
+	other, _, err := Acquire(dir, "other-lab", "apply")
+	if err != nil {
+		t.Fatalf("a different lab is blocked: %v", err)
+	}
+	other.Release()
+
+	l.Release()
+	l2, stale, err := Acquire(dir, "demo", "destroy")
+	if err != nil || stale != nil {
+		t.Fatalf("Acquire after Release = %v, %v", stale, err)
+	}
+	l2.Release()
+}
+
+func TestStaleLockIsTakenOverWithAWarning(t *testing.T) {
+	dir := t.TempDir()
+	path := LockPath(dir, "demo")
+	os.MkdirAll(filepath.Dir(path), 0o755)
+	// A holder record without a live flock: the process died.
+	os.WriteFile(path, []byte(`{"id":"abc","pid":999999,"host":"h","user":"u","operation":"apply","since":"2026-01-01T00:00:00Z"}`), 0o644)
+	l, stale, err := Acquire(dir, "demo", "apply")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer l.Release()
+	if stale == nil || stale.PID != 999999 {
+		t.Fatalf("stale = %+v, want the dead holder", stale)
+	}
+}
+
+func TestForceUnlock(t *testing.T) {
+	dir := t.TempDir()
+	l, _, err := Acquire(dir, "demo", "apply")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer l.Release()
+	_, _, err = Acquire(dir, "demo", "apply")
+	var le *LockedError
+	if !errors.As(err, &le) {
+		t.Fatal(err)
+	}
+	if err := ForceUnlock(dir, "demo", "wrong"); err == nil {
+		t.Fatal("ForceUnlock with a wrong ID succeeded")
+	}
+	if err := ForceUnlock(dir, "demo", le.Holder.ID); err != nil {
+		t.Fatal(err)
+	}
+	l2, _, err := Acquire(dir, "demo", "apply")
+	if err != nil {
+		t.Fatalf("Acquire after ForceUnlock: %v", err)
+	}
+	l2.Release()
+}
