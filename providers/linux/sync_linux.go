@@ -107,7 +107,10 @@ func (p *Provider) removeHosts(lab, jail string) error {
 	if err := os.Remove(path); err != nil {
 		return fmt.Errorf("removing %s: %w", path, err)
 	}
-	os.Remove(filepath.Dir(path)) // kept while it holds other files
+	// Each directory is kept while it holds anything else.
+	if os.Remove(filepath.Dir(path)) == nil {
+		os.Remove(hostsDir)
+	}
 	p.logf("hosts: removed %s", path)
 	return nil
 }
