@@ -179,7 +179,7 @@ func (l *loader) position(j *jailDecl, a *hcl.Attribute, ctx *hcl.EvalContext) {
 	xy := v.AsValueSlice()
 	if len(xy) != 2 || xy[0].IsNull() || xy[1].IsNull() {
 		l.errorf(a.Expr.Range(), "Invalid position",
-			"position takes two numbers, [x, y], the jail's place on the web view's canvas; this has %d elements.", len(xy))
+			"position takes two numbers, [x, y], the jail's place on the web view's canvas; this holds %s.", plural(len(xy), "element"))
 		return
 	}
 	j.Position = &Position{X: float(xy[0].AsBigFloat()), Y: float(xy[1].AsBigFloat())}

@@ -80,7 +80,7 @@ func (l *loader) between(k *linkDecl, a *hcl.Attribute, ctx *hcl.EvalContext) {
 	case l.errorsSince(mark):
 	case len(ends) != 2:
 		l.errorf(a.Expr.Range(), "Link needs exactly two jails",
-			`between lists %d jails, and a link joins exactly two: between = ["a", "b"]. To join more jails, declare one link per pair.`, len(ends))
+			`between lists %s, and a link joins exactly two: between = ["a", "b"]. To join more jails, declare one link per pair.`, plural(len(ends), "jail"))
 	case ends[0] == ends[1]:
 		l.errorf(a.Expr.Range(), "Link to itself",
 			"Both ends of the link are in jail %q. A link joins two different jails; name the other one.", ends[0])
@@ -114,7 +114,7 @@ func (l *loader) interfaces(k *linkDecl, a *hcl.Attribute, ctx *hcl.EvalContext)
 	}
 	if len(names) != 2 {
 		l.errorf(a.Expr.Range(), "Link needs exactly two interface names",
-			`interfaces lists %d names; give one for each end, in the order of between: interfaces = ["em0", "em1"].`, len(names))
+			`interfaces lists %s; give one for each end, in the order of between: interfaces = ["em0", "em1"].`, plural(len(names), "name"))
 		return
 	}
 	good := true

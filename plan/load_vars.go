@@ -95,6 +95,10 @@ func (l *loader) declareVariable(b *hcl.Block) *variable {
 		if !diags.HasErrors() {
 			l.assign(v, val, a.Expr.Range(), "Invalid default value for variable")
 		}
+		if !v.set {
+			// Reported above; do not report the variable as unset too.
+			v.value, v.set = cty.DynamicVal, true
+		}
 	}
 	return v
 }

@@ -80,7 +80,7 @@ func hostPair(p netip.Prefix) (netip.Prefix, netip.Prefix) {
 func (l *loader) explicitAddresses(k *linkDecl, subnet netip.Prefix, addrs []string, expr hcl.Expression) bool {
 	if len(addrs) != 2 {
 		l.errorf(expr.Range(), "Link needs exactly two addresses",
-			`addresses lists %d; give one per end, in the order of between: addresses = ["10.0.1.1/24", "10.0.1.2/24"].`, len(addrs))
+			`addresses lists %s; give one per end, in the order of between: addresses = ["10.0.1.1/24", "10.0.1.2/24"].`, plural(len(addrs), "address"))
 		return false
 	}
 	var got [2]netip.Prefix

@@ -89,7 +89,7 @@ func ifnameProblem(n string) string {
 	case n == "":
 		return "is empty"
 	case len(n) > maxIfnameLen:
-		return fmt.Sprintf("is %d bytes long; interface names hold at most %d bytes", len(n), maxIfnameLen)
+		return fmt.Sprintf("is %d bytes long", len(n))
 	case n == "lo" || n == "lo0":
 		return "is the loopback interface's name"
 	}
@@ -98,9 +98,9 @@ func ifnameProblem(n string) string {
 			continue
 		}
 		if i == 0 {
-			return fmt.Sprintf("starts with %q; start it with a letter or digit", r)
+			return fmt.Sprintf("starts with %q", r)
 		}
-		return fmt.Sprintf("holds %q; use letters, digits, '-', '_' and '.'", r)
+		return fmt.Sprintf("holds %q", r)
 	}
 	if strings.Trim(n, "0123456789") == "" {
 		return "is all digits"
@@ -143,6 +143,17 @@ func editDistance(a, b string) int {
 		}
 	}
 	return row[len(b)]
+}
+
+// plural writes n things: 1 name, 3 names.
+func plural(n int, thing string) string {
+	switch {
+	case n == 1:
+		return "1 " + thing
+	case strings.HasSuffix(thing, "s"):
+		return fmt.Sprintf("%d %ses", n, thing)
+	}
+	return fmt.Sprintf("%d %ss", n, thing)
 }
 
 func quoteRune(r rune) string {
