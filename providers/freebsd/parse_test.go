@@ -44,7 +44,7 @@ const (
 		"Destination        Gateway            Flags         Netif Expire\n" +
 		"172.16.2.1         192.168.122.169    UGH          vtnet0\n" +
 		"10.1               10.0.3.2           UG           vtnet0\n"
-	sampleJLSJSON = `{"__version": "2", "jail-information": {"jail": [{"name":"r1", "vnet":"new", "host.hostname":"r1", "jid":"1", "path":"/"}]}}`
+	sampleJLSJSON        = `{"__version": "2", "jail-information": {"jail": [{"name":"r1", "vnet":"new", "host.hostname":"r1", "jid":"1", "path":"/"}]}}`
 	sampleJLSJSONNumbers = `{"__version": "2", "jail-information": {"jail": [{"jid":83, "name":"83", "host.hostname":"", "path":"/jails/www0", "vnet":"inherit"}]}}`
 )
 
