@@ -185,4 +185,3 @@ one probe at a time, and prints each hop with the jail that answered.`,
 	cmd.Flags().BoolVar(&asJSON, "json", false, "print the hops as JSON")
 	return cmd
 }
-
