@@ -104,7 +104,7 @@ func (p *Provider) setupJail(m *marker, j plan.Jail, fd int) (*jailNS, error) {
 	if err := setSysctls(m.SysctlBefore, j.Sysctl); err != nil {
 		return fail(err)
 	}
-	if err := p.writeMarker(*m); err != nil {
+	if err := p.createMarker(*m); err != nil {
 		return fail(err)
 	}
 	if err := bindNS("/proc/thread-self/ns/net", netnsPath(j.Name)); err != nil {

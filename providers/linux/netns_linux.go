@@ -61,6 +61,28 @@ func (p *Provider) writeMarker(m marker) error {
 	return nil
 }
 
+// createMarker writes the marker of a new jail. The file is new and the
+// namespace gets its name only after this, so no reader can see a partly
+// written marker of a live jail.
+func (p *Provider) createMarker(m marker) error {
+	b, err := json.Marshal(m)
+	if err != nil {
+		return fmt.Errorf("writing marker of jail %q: %w", m.Jail, err)
+	}
+	f, err := os.OpenFile(p.markerPath(m.Lab, m.Jail), os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o644)
+	if err != nil {
+		return fmt.Errorf("writing marker of jail %q: %w", m.Jail, err)
+	}
+	_, err = f.Write(append(b, '\n'))
+	if cerr := f.Close(); err == nil {
+		err = cerr
+	}
+	if err != nil {
+		return fmt.Errorf("writing marker of jail %q: %w", m.Jail, err)
+	}
+	return nil
+}
+
 // writeFileAtomic replaces path with data through a rename, so readers
 // see the old or the new file, never a part.
 func writeFileAtomic(path string, data []byte) error {
