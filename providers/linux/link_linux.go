@@ -76,12 +76,36 @@ func (p *Provider) configureEnd(ns *jailNS, link netlink.Link, lab string, l pla
 		}
 		p.logf("netlink: %s: addr add %s dev %s", ns.jail, a, link.Attrs().Name)
 	}
+	if err := p.applyIfaceSysctls(ns, link.Attrs().Name); err != nil {
+		return err
+	}
 	if l.Up && link.Attrs().Flags&net.FlagUp == 0 {
 		if err := ns.h.LinkSetUp(link); err != nil {
 			return fmt.Errorf("netlink link set up: %w", err)
 		}
 	}
 	return nil
+}
+
+// applyIfaceSysctls sets the sysctls the jail wants for a new interface,
+// which did not exist when the jail was created or updated.
+func (p *Provider) applyIfaceSysctls(ns *jailNS, iface string) error {
+	defer p.lockJail(ns.lab, ns.jail)()
+	m, err := p.readMarker(ns.lab, ns.jail)
+	if err != nil {
+		return err
+	}
+	wanted := false
+	for key := range m.Sysctl {
+		wanted = wanted || ifaceOfKey(key) == iface
+	}
+	if !wanted {
+		return nil
+	}
+	if err := inJail(ns.fd, -1, func() error { return setIfaceSysctls(&m, iface) }); err != nil {
+		return err
+	}
+	return p.writeMarker(m)
 }
 
 // linkJails opens the namespaces of both ends after checking the names.
@@ -144,6 +168,9 @@ func (p *Provider) updateEnd(ns *jailNS, link netlink.Link, to plan.Link, i int)
 			return fmt.Errorf("netlink link set name %s: %w", want.Iface, err)
 		}
 		p.logf("netlink: %s: link set %s name %s", ns.jail, attrs.Name, want.Iface)
+		if err := p.applyIfaceSysctls(ns, want.Iface); err != nil {
+			return err
+		}
 	}
 	if to.MTU > 0 && attrs.MTU != to.MTU {
 		if err := ns.h.LinkSetMTU(link, to.MTU); err != nil {

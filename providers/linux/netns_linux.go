@@ -30,6 +30,9 @@ type marker struct {
 	// Path is the jail's path attribute as created; Linux ignores it but
 	// reports it back so that the diff sees what was applied.
 	Path string `json:"path,omitempty"`
+	// Sysctl holds the sysctls the lab wants in the jail, including those
+	// of interfaces that do not exist yet.
+	Sysctl map[string]string `json:"sysctl,omitempty"`
 	// SysctlBefore maps each sysctl key netlab manages in the jail to the
 	// value it had before netlab first set it.
 	SysctlBefore map[string]string `json:"sysctl_before,omitempty"`
