@@ -236,6 +236,9 @@ func (c *cmd) jls(args []string) int {
 			var words []string
 			for _, p := range params {
 				v, _ := jlsValue(c.w, j, p)
+				if named && v == "-" {
+					v = "" // an empty list prints as nothing after "="
+				}
 				if named {
 					v = p + "=" + v
 				}
