@@ -104,14 +104,22 @@ func (l *loader) declareVariable(b *hcl.Block) *variable {
 }
 
 // assign converts val to v's type and makes it v's value. rng and summary
-// place a mistake.
+// place a mistake; a zero rng is for values given outside any file.
 func (l *loader) assign(v *variable, val cty.Value, rng hcl.Range, summary string) {
 	if v.defaults != nil {
 		val = v.defaults.Apply(val)
 	}
 	cv, err := convert.Convert(val, v.ty)
 	if err != nil {
-		l.errorf(rng, summary, "The variable %q takes %s: %v.", v.name, typeexpr.TypeString(v.ty), err)
+		d := &hcl.Diagnostic{
+			Severity: hcl.DiagError,
+			Summary:  summary,
+			Detail:   fmt.Sprintf("The variable %q takes %s: %v.", v.name, typeexpr.TypeString(v.ty), err),
+		}
+		if rng.Filename != "" {
+			d.Subject = &rng
+		}
+		l.diags = append(l.diags, d)
 		return
 	}
 	v.value, v.set = cv, true
@@ -204,21 +212,30 @@ func (l *loader) varsFromOptions(vars map[string]*variable) {
 // As in Terraform, a string or untyped variable takes the text as it is;
 // any other type reads it as an HCL expression, such as ["a", "b"].
 func (l *loader) rawValue(v *variable, raw, origin string) {
-	rng := hcl.Range{Filename: "<value for " + origin + ">", Start: hcl.InitialPos, End: hcl.InitialPos}
 	if v.ty == cty.String || v.ty == cty.DynamicPseudoType {
-		l.assign(v, cty.StringVal(raw), rng, "Invalid value for variable")
+		l.assign(v, cty.StringVal(raw), hcl.Range{}, "Invalid value for variable")
 		return
 	}
-	expr, diags := hclsyntax.ParseExpression([]byte(raw), rng.Filename, hcl.InitialPos)
-	l.diags = append(l.diags, diags...)
+	val, diags := parseRawValue(raw, origin)
 	if diags.HasErrors() {
+		l.diags = append(l.diags, &hcl.Diagnostic{
+			Severity: hcl.DiagError,
+			Summary:  "Invalid value for variable",
+			Detail: fmt.Sprintf("The %s gives %q, which is not a value of type %s: %s. Write it as in a lab file, such as [\"a\", \"b\"] for a list.",
+				origin, raw, typeexpr.TypeString(v.ty), strings.TrimSuffix(diags[0].Detail, ".")),
+		})
 		return
 	}
-	val, diags := expr.Value(nil)
-	l.diags = append(l.diags, diags...)
-	if !diags.HasErrors() {
-		l.assign(v, val, expr.Range(), "Invalid value for variable")
+	l.assign(v, val, hcl.Range{}, "Invalid value for variable")
+}
+
+// parseRawValue reads text as a constant HCL expression.
+func parseRawValue(raw, origin string) (cty.Value, hcl.Diagnostics) {
+	expr, diags := hclsyntax.ParseExpression([]byte(raw), origin, hcl.InitialPos)
+	if diags.HasErrors() {
+		return cty.NilVal, diags
 	}
+	return expr.Value(nil)
 }
 
 // sortedAttributes returns attrs in the order they are written.

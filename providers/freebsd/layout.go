@@ -152,10 +152,10 @@ func readPidFile(path string) int {
 }
 
 // removeEmptyDirs removes dir and then its parents up to (not including)
-// stop, as long as they are empty.
+// stop, as long as they are empty or already gone.
 func removeEmptyDirs(dir, stop string) {
 	for dir != stop && strings.HasPrefix(dir, stop) {
-		if os.Remove(dir) != nil {
+		if err := os.Remove(dir); err != nil && !errors.Is(err, fs.ErrNotExist) {
 			return
 		}
 		dir = filepath.Dir(dir)

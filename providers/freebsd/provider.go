@@ -7,6 +7,7 @@ import (
 	"io"
 	"os"
 	"regexp"
+	"strings"
 	"time"
 
 	"github.com/netlab/netlab/plan"
@@ -102,6 +103,7 @@ func (p *Provider) Prepare(lab *plan.Lab) error {
 		}
 		errs = append(errs, checkSysctls(j)...)
 	}
+	errs = append(errs, p.unknownSysctls(lab)...)
 	for i := range lab.Links {
 		if lab.Links[i].MTU == 0 {
 			lab.Links[i].MTU = 1500
@@ -136,6 +138,39 @@ func checkSysctls(j *plan.Jail) []error {
 		case !sysctlKey.MatchString(k):
 			errs = append(errs, &plan.ResourceError{Addr: j.Addr, Attr: "sysctl",
 				Err: fmt.Errorf("%q is not a FreeBSD sysctl name (such as net.inet.icmp.icmplim)", k)})
+		}
+	}
+	return errs
+}
+
+// unknownSysctls asks the host's sysctl(8) which of the lab's sysctl names
+// it does not know, with one `sysctl -N NAME...`. Where there is no
+// sysctl to ask, or it answers in another dialect, nothing is reported.
+func (p *Provider) unknownSysctls(lab *plan.Lab) []error {
+	owner := map[string]string{}
+	for _, j := range lab.Jails {
+		for k := range j.Sysctl {
+			if sysctlKey.MatchString(k) && k != forwardingKey {
+				owner[k] = j.Addr
+			}
+		}
+	}
+	if len(owner) == 0 {
+		return nil
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	_, err := p.exec(ctx, append([]string{"sysctl", "-N"}, sortedKeys(owner)...)...)
+	var xe *providers.ExecError
+	if !errors.As(err, &xe) {
+		return nil
+	}
+	var errs []error
+	for _, line := range strings.Split(string(xe.Stderr), "\n") {
+		name, ok := strings.CutPrefix(line, "sysctl: unknown oid '")
+		if name, ok = strings.CutSuffix(name, "'"); ok && owner[name] != "" {
+			errs = append(errs, &plan.ResourceError{Addr: owner[name], Attr: "sysctl",
+				Err: fmt.Errorf("this FreeBSD has no sysctl %q", name)})
 		}
 	}
 	return errs

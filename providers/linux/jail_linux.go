@@ -33,7 +33,7 @@ func (p *Provider) CreateJail(ctx context.Context, lab string, j plan.Jail) (pla
 		}
 	}
 
-	m := marker{Lab: lab, Jail: j.Name, Path: j.Path, SysctlBefore: map[string]string{}}
+	m := marker{Lab: lab, Jail: j.Name, Path: j.Path}
 	var e *jailNS
 	err := onThread(func() (err error) {
 		e, err = p.buildJail(&m, j)
@@ -101,10 +101,10 @@ func (p *Provider) setupJail(m *marker, j plan.Jail, fd int) (*jailNS, error) {
 	if err := setForwarding(j.Forwarding); err != nil {
 		return fail(err)
 	}
-	if err := setSysctls(m.SysctlBefore, j.Sysctl); err != nil {
+	if err := setSysctls(m, j.Sysctl); err != nil {
 		return fail(err)
 	}
-	if err := p.writeMarker(*m); err != nil {
+	if err := p.createMarker(*m); err != nil {
 		return fail(err)
 	}
 	if err := bindNS("/proc/thread-self/ns/net", netnsPath(j.Name)); err != nil {
@@ -173,6 +173,7 @@ func (p *Provider) UpdateJail(ctx context.Context, lab string, from, to plan.Jai
 	if err != nil {
 		return to, fmt.Errorf("updating jail %q: %w", to.Name, err)
 	}
+	defer p.lockJail(lab, to.Name)()
 	m, err := p.readMarker(lab, to.Name)
 	if err != nil {
 		return to, fmt.Errorf("updating jail %q: %w", to.Name, err)
@@ -183,9 +184,6 @@ func (p *Provider) UpdateJail(ctx context.Context, lab string, from, to plan.Jai
 	}
 	defer unix.Close(uts)
 
-	if m.SysctlBefore == nil {
-		m.SysctlBefore = map[string]string{}
-	}
 	err = inJail(e.fd, uts, func() error {
 		if err := unix.Sethostname([]byte(hostnameOf(to))); err != nil {
 			return fmt.Errorf("sethostname: %w", err)
@@ -193,7 +191,7 @@ func (p *Provider) UpdateJail(ctx context.Context, lab string, from, to plan.Jai
 		if err := setForwarding(to.Forwarding); err != nil {
 			return err
 		}
-		return setSysctls(m.SysctlBefore, to.Sysctl)
+		return setSysctls(&m, to.Sysctl)
 	})
 	m.Path = to.Path
 	if werr := p.writeMarker(m); err == nil {

@@ -29,7 +29,8 @@ func triangleLab() *plan.Lab {
 			Jail: name, Name: "rip", Addr: "daemon." + name + ".rip", Kind: plan.KindRIP,
 		})
 	}
-	lab.Jails[0].Sysctl = map[string]string{"net.ipv4.icmp_ratelimit": "0"}
+	// The second key names an interface that CreateLink makes later.
+	lab.Jails[0].Sysctl = map[string]string{"net.ipv4.icmp_ratelimit": "0", "net.ipv4.conf.nltA2.rp_filter": "2"}
 	lab.Jails[2].Hostname = "third"
 	lab.Jails[2].Routes = []plan.Route{{To: pfx("192.168.77.0/24"), Via: pfx("10.91.23.1/32").Addr()}}
 	lab.Daemons = append(lab.Daemons,
@@ -358,17 +359,20 @@ func updateJail(t *testing.T, p *Provider, want *plan.Lab) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, ok := m.SysctlBefore["net.ipv4.icmp_ratelimit"]; ok {
-		t.Errorf("icmp_ratelimit still managed: %v", m.SysctlBefore)
+	if len(m.SysctlBefore) != 1 {
+		t.Errorf("sysctls managed after UpdateJail: %v, want only the new key", m.SysctlBefore)
 	}
-	var rate string
+	var rate, rpFilter string
 	ns, _ := p.openJail(want.Name, "nltA1")
 	err = inJail(ns.fd, -1, func() (err error) {
-		rate, err = readSysctl("net.ipv4.icmp_ratelimit")
+		if rate, err = readSysctl("net.ipv4.icmp_ratelimit"); err != nil {
+			return err
+		}
+		rpFilter, err = readSysctl("net.ipv4.conf.nltA2.rp_filter")
 		return err
 	})
-	if err != nil || rate != "1000" {
-		t.Errorf("icmp_ratelimit after removal = %q, %v; want the namespace default 1000", rate, err)
+	if err != nil || rate != "1000" || rpFilter != "0" {
+		t.Errorf("after removal icmp_ratelimit = %q, rp_filter = %q, %v; want the defaults 1000 and 0", rate, rpFilter, err)
 	}
 	if _, err := p.UpdateJail(ctx, want.Name, to, from); err != nil {
 		t.Fatal(err)

@@ -26,6 +26,9 @@ func (p *Provider) CreateLink(ctx context.Context, lab string, l plan.Link) (pla
 	attrs.Name = l.Ends[0].Iface
 	attrs.Namespace = netlink.NsFd(ns[0].fd)
 	attrs.MTU = l.MTU
+	if l.Up {
+		attrs.Flags = net.FlagUp // raises this end only; the peer comes up below
+	}
 	veth := &netlink.Veth{
 		LinkAttrs:     attrs,
 		PeerName:      l.Ends[1].Iface,
@@ -38,9 +41,15 @@ func (p *Provider) CreateLink(ctx context.Context, lab string, l plan.Link) (pla
 	}
 	p.logf("netlink: %s: link add %s type veth peer %s netns %s", l.Ends[0].Jail, l.Ends[0].Iface, l.Ends[1].Iface, l.Ends[1].Jail)
 
+	// LinkAdd looked up the index of the first end; the peer's is found
+	// by name in its namespace.
 	l.IDs = map[string]string{}
 	for i, e := range l.Ends {
-		link, err := ns[i].h.LinkByName(e.Iface)
+		var link netlink.Link = veth
+		var err error
+		if i == 1 || veth.Index == 0 {
+			link, err = ns[i].h.LinkByName(e.Iface)
+		}
 		if err == nil {
 			err = p.configureEnd(ns[i], link, lab, l, i)
 		}
@@ -67,12 +76,36 @@ func (p *Provider) configureEnd(ns *jailNS, link netlink.Link, lab string, l pla
 		}
 		p.logf("netlink: %s: addr add %s dev %s", ns.jail, a, link.Attrs().Name)
 	}
-	if l.Up {
+	if err := p.applyIfaceSysctls(ns, link.Attrs().Name); err != nil {
+		return err
+	}
+	if l.Up && link.Attrs().Flags&net.FlagUp == 0 {
 		if err := ns.h.LinkSetUp(link); err != nil {
 			return fmt.Errorf("netlink link set up: %w", err)
 		}
 	}
 	return nil
+}
+
+// applyIfaceSysctls sets the sysctls the jail wants for a new interface,
+// which did not exist when the jail was created or updated.
+func (p *Provider) applyIfaceSysctls(ns *jailNS, iface string) error {
+	defer p.lockJail(ns.lab, ns.jail)()
+	m, err := p.readMarker(ns.lab, ns.jail)
+	if err != nil {
+		return err
+	}
+	wanted := false
+	for key := range m.Sysctl {
+		wanted = wanted || ifaceOfKey(key) == iface
+	}
+	if !wanted {
+		return nil
+	}
+	if err := inJail(ns.fd, -1, func() error { return setIfaceSysctls(&m, iface) }); err != nil {
+		return err
+	}
+	return p.writeMarker(m)
 }
 
 // linkJails opens the namespaces of both ends after checking the names.
@@ -135,6 +168,9 @@ func (p *Provider) updateEnd(ns *jailNS, link netlink.Link, to plan.Link, i int)
 			return fmt.Errorf("netlink link set name %s: %w", want.Iface, err)
 		}
 		p.logf("netlink: %s: link set %s name %s", ns.jail, attrs.Name, want.Iface)
+		if err := p.applyIfaceSysctls(ns, want.Iface); err != nil {
+			return err
+		}
 	}
 	if to.MTU > 0 && attrs.MTU != to.MTU {
 		if err := ns.h.LinkSetMTU(link, to.MTU); err != nil {

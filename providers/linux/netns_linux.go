@@ -30,6 +30,9 @@ type marker struct {
 	// Path is the jail's path attribute as created; Linux ignores it but
 	// reports it back so that the diff sees what was applied.
 	Path string `json:"path,omitempty"`
+	// Sysctl holds the sysctls the lab wants in the jail, including those
+	// of interfaces that do not exist yet.
+	Sysctl map[string]string `json:"sysctl,omitempty"`
 	// SysctlBefore maps each sysctl key netlab manages in the jail to the
 	// value it had before netlab first set it.
 	SysctlBefore map[string]string `json:"sysctl_before,omitempty"`
@@ -56,6 +59,28 @@ func (p *Provider) writeMarker(m marker) error {
 		return fmt.Errorf("writing marker of jail %q: %w", m.Jail, err)
 	}
 	if err := writeFileAtomic(p.markerPath(m.Lab, m.Jail), append(b, '\n')); err != nil {
+		return fmt.Errorf("writing marker of jail %q: %w", m.Jail, err)
+	}
+	return nil
+}
+
+// createMarker writes the marker of a new jail. The file is new and the
+// namespace gets its name only after this, so no reader can see a partly
+// written marker of a live jail.
+func (p *Provider) createMarker(m marker) error {
+	b, err := json.Marshal(m)
+	if err != nil {
+		return fmt.Errorf("writing marker of jail %q: %w", m.Jail, err)
+	}
+	f, err := os.OpenFile(p.markerPath(m.Lab, m.Jail), os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o644)
+	if err != nil {
+		return fmt.Errorf("writing marker of jail %q: %w", m.Jail, err)
+	}
+	_, err = f.Write(append(b, '\n'))
+	if cerr := f.Close(); err == nil {
+		err = cerr
+	}
+	if err != nil {
 		return fmt.Errorf("writing marker of jail %q: %w", m.Jail, err)
 	}
 	return nil

@@ -144,18 +144,26 @@ func checkSysctlKey(key string, ifaces []string) error {
 	if _, err := os.Stat(sysctlPath(key)); err == nil {
 		return nil
 	}
-	if len(parts) == 5 && (parts[2] == "conf" || parts[2] == "neigh") {
-		for _, ifc := range ifaces {
-			if parts[3] != ifc {
-				continue
-			}
-			def := strings.Join([]string{parts[0], parts[1], parts[2], "default", parts[4]}, "/")
-			if _, err := os.Stat(sysctlPath(def)); err == nil {
-				return nil
-			}
+	if ifc := ifaceOfKey(key); ifc != "" && slices.Contains(ifaces, ifc) {
+		def := strings.Join([]string{parts[0], parts[1], parts[2], "default", parts[4]}, "/")
+		if _, err := os.Stat(sysctlPath(def)); err == nil {
+			return nil
 		}
 	}
 	return fmt.Errorf("unknown sysctl %q: %s does not exist", key, sysctlPath(key))
+}
+
+// ifaceOfKey returns the interface a per-interface key names
+// (net.ipv4.conf.IFACE.rp_filter), or "" for any other key.
+func ifaceOfKey(key string) string {
+	parts := sysctlParts(key)
+	if len(parts) != 5 || parts[0] != "net" || parts[2] != "conf" && parts[2] != "neigh" {
+		return ""
+	}
+	if parts[3] == "all" || parts[3] == "default" {
+		return ""
+	}
+	return parts[3]
 }
 
 // normalizeSysctl folds the blanks of a sysctl value the way sysctl(8)

@@ -6,6 +6,7 @@ package linux
 import (
 	"fmt"
 	"io"
+	"sync"
 	"time"
 
 	"github.com/netlab/netlab/plan"
@@ -46,6 +47,8 @@ type Provider struct {
 	stopTimeout time.Duration
 
 	ns *nsTable
+	// jailLocks serialises changes to one jail's marker.
+	jailLocks sync.Map // "lab/jail" -> *sync.Mutex
 }
 
 var (
@@ -80,6 +83,14 @@ func New(opts Options) *Provider {
 
 // Name implements plan.Provider.
 func (p *Provider) Name() string { return "linux" }
+
+// lockJail locks the marker of jail in lab against concurrent changes by
+// this process and returns the unlock function.
+func (p *Provider) lockJail(lab, jail string) func() {
+	mu, _ := p.jailLocks.LoadOrStore(lab+"/"+jail, &sync.Mutex{})
+	mu.(*sync.Mutex).Lock()
+	return mu.(*sync.Mutex).Unlock
+}
 
 // logf writes one debug line when logging is on.
 func (p *Provider) logf(format string, args ...any) {

@@ -1,7 +1,10 @@
 package linux
 
 import (
+	"errors"
 	"fmt"
+	"io/fs"
+	"maps"
 	"os"
 )
 
@@ -51,30 +54,61 @@ func setForwarding(on bool) error {
 }
 
 // setSysctls makes the managed sysctls of the calling thread's namespace
-// match want. before maps each managed key to its value before netlab
-// first set it: a new key is recorded there before it is written, and a
-// key no longer wanted gets that value back and leaves the map.
-func setSysctls(before, want map[string]string) error {
-	for _, key := range sortedKeys(before) {
+// match want and records them in m. m.SysctlBefore maps each managed key
+// to its value before netlab first set it: a new key is recorded there
+// before it is written, and a key no longer wanted gets that value back
+// and leaves the map. A key of an interface the jail does not have yet
+// waits for CreateLink (see setIfaceSysctls).
+func setSysctls(m *marker, want map[string]string) error {
+	if m.SysctlBefore == nil {
+		m.SysctlBefore = map[string]string{}
+	}
+	for _, key := range sortedKeys(m.SysctlBefore) {
 		if _, ok := want[key]; ok {
 			continue
 		}
-		if err := writeSysctl(key, before[key]); err != nil {
+		// The file is gone with its interface: nothing to restore.
+		if err := writeSysctl(key, m.SysctlBefore[key]); err != nil && !errors.Is(err, fs.ErrNotExist) {
 			return fmt.Errorf("restoring: %w", err)
 		}
-		delete(before, key)
+		delete(m.SysctlBefore, key)
 	}
+	m.Sysctl = maps.Clone(want)
 	for _, key := range sortedKeys(want) {
-		if _, ok := before[key]; !ok {
-			old, err := readSysctl(key)
-			if err != nil {
-				return err
-			}
-			before[key] = old
+		err := setSysctl(m, key)
+		if errors.Is(err, fs.ErrNotExist) && ifaceOfKey(key) != "" {
+			continue
 		}
-		if err := writeSysctl(key, want[key]); err != nil {
+		if err != nil {
 			return err
 		}
 	}
 	return nil
+}
+
+// setIfaceSysctls writes the wanted sysctls of interface iface, which
+// was just created, in the calling thread's namespace.
+func setIfaceSysctls(m *marker, iface string) error {
+	for _, key := range sortedKeys(m.Sysctl) {
+		if ifaceOfKey(key) != iface {
+			continue
+		}
+		if err := setSysctl(m, key); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// setSysctl writes the value m wants for key, first recording the value
+// it replaces if netlab has not set key before.
+func setSysctl(m *marker, key string) error {
+	if _, ok := m.SysctlBefore[key]; !ok {
+		old, err := readSysctl(key)
+		if err != nil {
+			return err
+		}
+		m.SysctlBefore[key] = old
+	}
+	return writeSysctl(key, m.Sysctl[key])
 }
