@@ -196,7 +196,7 @@ func TestResolvedValues(t *testing.T) {
 		}},
 		{"settings", func(t *testing.T, lab *Lab) {
 			a := lab.Jail("a")
-			wantSysctl := map[string]string{"net.inet.icmp.icmplim": "0", "net.inet.ip.forwarding": "1", "kern.hostname_hint": "lab"}
+			wantSysctl := map[string]string{"net.ipv4.icmp_ratelimit": "0", "net.ipv4.conf.all.accept_redirects": "1", "net.ipv4.ip_default_ttl": "48"}
 			if a.Hostname != "a" || a.Path != "/usr/jails/a" || !reflect.DeepEqual(a.Sysctl, wantSysctl) {
 				t.Errorf("a = %+v", a)
 			}
@@ -219,7 +219,7 @@ func TestResolvedValues(t *testing.T) {
 				t.Errorf("a-c = %+v", k)
 			}
 			wantDaemons(t, lab, []Daemon{
-				{Jail: "a", Name: "rip", Addr: "daemon.a.rip", Kind: KindCommand, Command: []string{"/usr/local/sbin/myrip", "-d"}},
+				{Jail: "a", Name: "rip", Addr: "daemon.a.rip", Kind: KindCommand, Command: []string{"sleep", "86400"}},
 				{Jail: "a", Name: "sshd", Addr: "daemon.a.sshd", Kind: KindSSHD},
 			})
 		}},

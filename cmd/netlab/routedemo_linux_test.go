@@ -59,7 +59,11 @@ func labCopy(t *testing.T, src string) string {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() {
-		out, errs, code := netlab(t, "destroy", "-auto-approve", "-state", stateOf(t, dir))
+		st := stateOf(t, dir)
+		if _, err := os.Stat(st); err != nil {
+			return // never applied
+		}
+		out, errs, code := netlab(t, "destroy", "-auto-approve", "-state", st)
 		if code != 0 {
 			t.Errorf("cleanup destroy: exit %d\n%s\n%s", code, out, errs)
 		}

@@ -1,13 +1,15 @@
-# Sysctls of every type, static routes of every form, defaults from null.
+# Sysctls of every type (Linux keys: valid cases must apply on Linux),
+# static routes of every form, defaults from null. The routes through the
+# down link a-c stay inactive until it comes up.
 lab "settings" {}
 
 jail "a" {
   hostname = null
   path     = "/usr/jails/a"
   sysctl = {
-    "net.inet.icmp.icmplim"  = 0
-    "net.inet.ip.forwarding" = true
-    "kern.hostname_hint"     = "lab"
+    "net.ipv4.icmp_ratelimit"            = 0
+    "net.ipv4.conf.all.accept_redirects" = true
+    "net.ipv4.ip_default_ttl"            = "48"
   }
   routes = {
     default          = "10.2.0.2"
@@ -18,7 +20,7 @@ jail "a" {
 
   daemon "sshd" {}
   daemon "rip" {
-    command = ["/usr/local/sbin/myrip", "-d"]
+    command = ["sleep", "86400"]
   }
 }
 
