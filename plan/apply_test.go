@@ -158,7 +158,7 @@ func TestUpdatesStayInPlace(t *testing.T) {
 		[]string{"r1.rip:rip", "r2.rip:rip", "r3.rip:rip"})
 	edited.Links[0].Up = false // r1-r2
 	edited.Links[1].MTU = 9000 // r1-r3
-	edited.Jails[0].Routes = []plan.Route{{To: netip.MustParsePrefix("0.0.0.0/0"), Via: netip.MustParseAddr("10.0.12.2")}}
+	edited.Jails[0].Routes = []plan.Route{{To: netip.MustParsePrefix("0.0.0.0/0"), Via: netip.MustParseAddr("10.0.13.2")}}
 
 	p := diff(t, h, edited)
 	want := "~ jail.r1\n~ jail.r3\n~ link.r1-r2\n~ link.r1-r3"
@@ -175,7 +175,7 @@ func TestUpdatesStayInPlace(t *testing.T) {
 		"link.r1-r2 up":             "true -> false",
 		"link.r1-r3 mtu":            "1500 -> 9000",
 		"jail.r3 forwarding":        "true -> false",
-		`jail.r1 routes["default"]`: ` -> "10.0.12.2"`,
+		`jail.r1 routes["default"]`: ` -> "10.0.13.2"`,
 	} {
 		if attrs[k] != v {
 			t.Errorf("%s: %q, want %q (all: %v)", k, attrs[k], v, attrs)
@@ -342,5 +342,29 @@ func TestDestroyOrder(t *testing.T) {
 				t.Fatalf("host after destroy:\n%s", got)
 			}
 		})
+	}
+}
+
+func TestRoutesThroughADownLinkStayInactive(t *testing.T) {
+	h := &fake.Host{}
+	lab := build("t", []string{"a", "b"}, []string{"a-b:10.0.1.0/24"}, nil)
+	lab.Jails[0].Routes = []plan.Route{{To: netip.MustParsePrefix("0.0.0.0/0"), Via: netip.MustParseAddr("10.0.1.2")}}
+	lab.Links[0].Up = false
+	converge(t, h, lab, nil)
+	if p := diff(t, h, lab); !p.Empty() {
+		t.Fatalf("plan with the link down:\n%s", summary(p))
+	}
+	if len(lab.Jails[0].Routes) != 1 {
+		t.Fatal("Diff changed the desired lab it was given")
+	}
+
+	lab.Links[0].Up = true
+	p := diff(t, h, lab)
+	if got := summary(p); got != "~ jail.a\n~ link.a-b" {
+		t.Fatalf("plan when the link comes up:\n%s", got)
+	}
+	converge(t, h, lab, nil)
+	if !strings.Contains(h.String(), "routes=[0.0.0.0/0>10.0.1.2]") {
+		t.Fatalf("route not set:\n%s", h.String())
 	}
 }

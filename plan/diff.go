@@ -2,6 +2,7 @@ package plan
 
 import (
 	"fmt"
+	"net/netip"
 	"sort"
 )
 
@@ -120,6 +121,7 @@ func Diff(desired, live, prior *Lab) *Plan {
 	if prior == nil {
 		prior = &Lab{}
 	}
+	desired = activeRoutes(desired)
 	p := &Plan{Lab: desired.Name, Desired: desired}
 	d := differ{plan: p, prior: prior, replaced: map[string]string{}}
 
@@ -325,4 +327,36 @@ func sortChanges(cs []Change) {
 		}
 		return cs[i].Name < cs[j].Name
 	})
+}
+
+// activeRoutes returns lab with each jail's static routes limited to those
+// whose gateway lies on one of the jail's up links: a kernel refuses a
+// route through a link that is down, so such a route stays inactive, and
+// out of the plan, until its link comes up. lab itself is not modified.
+func activeRoutes(lab *Lab) *Lab {
+	up := map[string][]netip.Prefix{}
+	for _, l := range lab.Links {
+		if !l.Up {
+			continue
+		}
+		for _, e := range l.Ends {
+			up[e.Jail] = append(up[e.Jail], e.Address.Masked())
+		}
+	}
+	out := *lab
+	out.Jails = make([]Jail, len(lab.Jails))
+	for i, j := range lab.Jails {
+		var routes []Route
+		for _, r := range j.Routes {
+			for _, p := range up[j.Name] {
+				if p.Contains(r.Via) {
+					routes = append(routes, r)
+					break
+				}
+			}
+		}
+		j.Routes = routes
+		out.Jails[i] = j
+	}
+	return &out
 }

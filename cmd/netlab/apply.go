@@ -1,0 +1,327 @@
+package main
+
+import (
+	"bufio"
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"os/signal"
+	"strings"
+	"sync"
+	"syscall"
+	"time"
+
+	"github.com/mattn/go-isatty"
+	"github.com/spf13/cobra"
+
+	"github.com/netlab/netlab/plan"
+	"github.com/netlab/netlab/state"
+)
+
+// applyFlags are the flags apply and destroy share.
+type applyFlags struct {
+	labFlags
+	autoApprove bool
+	parallelism int
+	wait        bool
+	waitTimeout time.Duration
+}
+
+func (f *applyFlags) register(cmd *cobra.Command) {
+	f.labFlags.register(cmd.Flags())
+	cmd.Flags().BoolVar(&f.autoApprove, "auto-approve", false, "do not ask for confirmation")
+	cmd.Flags().IntVar(&f.parallelism, "parallelism", 10, "how many changes may run at once")
+}
+
+func (f *applyFlags) registerWait(cmd *cobra.Command) {
+	cmd.Flags().BoolVar(&f.wait, "wait", false, "after applying, wait until routing has converged and say how long it took")
+	cmd.Flags().DurationVar(&f.waitTimeout, "wait-timeout", 30*time.Second, "how long -wait waits before it reports what is missing")
+}
+
+func (a *app) applyCommand() *cobra.Command {
+	var f applyFlags
+	cmd := &cobra.Command{
+		Use:   "apply LABFILE | apply PLANFILE",
+		Short: "Make the live lab match the lab file",
+		Long: `Plans as "netlab plan" does, asks for confirmation, then carries out only
+those changes: jails before their links, links before daemons and routes,
+destroys in reverse, independent changes in parallel. The state file is
+saved as changes complete, so an interrupted or failed apply loses nothing
+and the next apply finishes the job.
+
+Given a plan saved with "netlab plan -out FILE", applies exactly that plan,
+and refuses if the state or the live lab changed since it was made.`,
+		Args: cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			ctx, stop := interruptible(cmd.Context())
+			defer stop()
+			if saved, ok := readSavedPlan(args[0]); ok {
+				return a.applySaved(ctx, args[0], saved, &f)
+			}
+			s, err := a.openSession(args[0], &f.labFlags)
+			if err != nil {
+				return err
+			}
+			return s.applyLab(ctx, &f, false)
+		},
+	}
+	f.register(cmd)
+	f.registerWait(cmd)
+	return cmd
+}
+
+func (a *app) destroyCommand() *cobra.Command {
+	var f applyFlags
+	cmd := &cobra.Command{
+		Use:   "destroy [LABFILE]",
+		Short: "Remove everything the lab owns",
+		Long: `Removes every jail, link and daemon of the lab, and the files netlab made for
+it. Works from the state file alone with -state PATH, when the lab file was
+edited or deleted. Objects the lab does not own are never touched.`,
+		Args: cobra.MaximumNArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			ctx, stop := interruptible(cmd.Context())
+			defer stop()
+			file := ""
+			if len(args) == 1 {
+				file = args[0]
+			}
+			s, err := a.openSession(file, &f.labFlags)
+			if err != nil {
+				return err
+			}
+			return s.applyLab(ctx, &f, true)
+		},
+	}
+	f.register(cmd)
+	return cmd
+}
+
+// interruptible returns a context cancelled by SIGINT or SIGTERM. After
+// the first signal the default action is restored, so a second one stops
+// netlab at once.
+func interruptible(parent context.Context) (context.Context, func()) {
+	ctx, cancel := context.WithCancel(parent)
+	ch := make(chan os.Signal, 1)
+	signal.Notify(ch, os.Interrupt, syscall.SIGTERM)
+	go func() {
+		select {
+		case <-ch:
+			signal.Stop(ch)
+			cancel()
+		case <-ctx.Done():
+		}
+	}()
+	return ctx, func() { signal.Stop(ch); cancel() }
+}
+
+// lock takes the lab's host-wide lock, warning about a stale one.
+func (s *session) lock(op string) (*state.Lock, error) {
+	l, stale, err := state.Acquire(s.a.runDir, s.want.Name, op)
+	if err != nil {
+		return nil, err
+	}
+	if stale != nil {
+		fmt.Fprintf(s.a.stderr, "Warning: took over the lock of lab %q left by %s, which is no longer running.\n", s.want.Name, stale)
+	}
+	return l, nil
+}
+
+// applyLab plans, confirms and applies; destroy plans the removal of
+// everything.
+func (s *session) applyLab(ctx context.Context, f *applyFlags, destroy bool) error {
+	a := s.a
+	lock, err := s.lock(map[bool]string{false: "apply", true: "destroy"}[destroy])
+	if err != nil {
+		return err
+	}
+	defer lock.Release()
+	if err := s.prov.Preflight(ctx, s.want); err != nil {
+		return err
+	}
+
+	p, err := s.makePlan(ctx, destroy)
+	if err != nil {
+		return err
+	}
+	plan.Style{Color: a.color(a.stdout)}.Render(a.stdout, p)
+	if !p.Empty() && !f.autoApprove {
+		if err := a.confirm(p, destroy); err != nil {
+			return err
+		}
+	}
+	start := time.Now()
+	if err := s.execute(ctx, p, f.parallelism); err != nil {
+		return err
+	}
+	if f.wait && !destroy {
+		return s.waitConverged(ctx, start, f.waitTimeout)
+	}
+	return nil
+}
+
+// confirm asks for "yes" on a terminal, and refuses to wait for an answer
+// that cannot come.
+func (a *app) confirm(p *plan.Plan, destroy bool) error {
+	f, ok := a.stdin.(*os.File)
+	if !ok || !isatty.IsTerminal(f.Fd()) {
+		return errors.New("confirmation needed but standard input is not a terminal: rerun with -auto-approve")
+	}
+	what := "apply these changes to"
+	if destroy {
+		what = "destroy everything of"
+	}
+	fmt.Fprintf(a.stderr, "\nDo you want to %s lab %q? Only 'yes' goes on: ", what, p.Lab)
+	line, _ := bufio.NewReader(a.stdin).ReadString('\n')
+	if strings.TrimSpace(line) != "yes" {
+		return &exitError{code: 1, err: errors.New("cancelled: nothing was changed")}
+	}
+	return nil
+}
+
+// execute applies p, saving the state as changes complete (at least once
+// a second while they do) and at the end, then brings the lab-wide files
+// up to date.
+func (s *session) execute(ctx context.Context, p *plan.Plan, parallelism int) error {
+	a := s.a
+	st := s.st
+	if st == nil {
+		st = state.New(p.Lab, s.prov.Name())
+	}
+	st.Provider = s.prov.Name()
+	if s.want.File != "" {
+		st.LabFile = s.want.File
+	}
+	rec := &savingRecorder{st: st, path: s.statePath}
+	color := a.color(a.stderr)
+
+	start := time.Now()
+	ap := plan.Applier{
+		Provider:    s.prov,
+		Parallelism: parallelism,
+		Record:      rec,
+		Progress: func(e plan.Event) {
+			line := fmt.Sprintf("[%*d/%d] %s (%s)", len(fmt.Sprint(e.Total)), e.Done, e.Total, e.Step, roundDuration(e.Elapsed))
+			if e.Err != nil {
+				line = fmt.Sprintf("[%*d/%d] %s: %s", len(fmt.Sprint(e.Total)), e.Done, e.Total, e.Addr, paint(color, "31", "failed"))
+			}
+			fmt.Fprintln(a.stderr, line)
+		},
+	}
+	saver := rec.every(time.Second)
+	applyErr := ap.Apply(ctx, p)
+	saver()
+
+	var syncErr error
+	if applyErr == nil {
+		desired := p.Desired
+		if p.Destroy {
+			desired = nil
+		}
+		syncErr = s.prov.Sync(context.WithoutCancel(ctx), p.Lab, desired)
+	}
+	if err := rec.save(); err != nil {
+		return err
+	}
+	s.st = st
+
+	if applyErr != nil {
+		for _, e := range flatten(applyErr) {
+			fmt.Fprintf(a.stderr, "%s %v\n", paint(color, "31", "Error:"), e)
+		}
+		fmt.Fprintf(a.stderr, "\nThe state file %s records every change that completed; run apply again to finish.\n", s.statePath)
+		return errReported
+	}
+	if syncErr != nil {
+		return fmt.Errorf("updating the lab's hosts files: %w", syncErr)
+	}
+	add, change, destroy := p.Counts()
+	verb := "Apply"
+	if p.Destroy {
+		verb = "Destroy"
+	}
+	fmt.Fprintf(a.stdout, "%s complete in %s. Resources: %d added, %d changed, %d destroyed.\n",
+		verb, roundDuration(time.Since(start)), add, change, destroy)
+	return nil
+}
+
+func paint(on bool, code, text string) string {
+	if !on {
+		return text
+	}
+	return "\x1b[" + code + "m" + text + "\x1b[0m"
+}
+
+func roundDuration(d time.Duration) time.Duration {
+	switch {
+	case d > time.Second:
+		return d.Round(10 * time.Millisecond)
+	case d > time.Millisecond:
+		return d.Round(10 * time.Microsecond)
+	}
+	return d.Round(time.Microsecond)
+}
+
+// savingRecorder records changes into the state and saves it when asked.
+type savingRecorder struct {
+	mu    sync.Mutex
+	st    *state.File
+	path  string
+	dirty bool
+}
+
+func (r *savingRecorder) Put(res plan.Resource) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.st.Put(res)
+	r.dirty = true
+}
+
+func (r *savingRecorder) Forget(typ, name string) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.st.Forget(typ, name)
+	r.dirty = true
+}
+
+func (r *savingRecorder) SetRoutes(jail string, routes []plan.Route) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.st.SetRoutes(jail, routes)
+	r.dirty = true
+}
+
+func (r *savingRecorder) save() error {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.dirty = false
+	return state.Save(r.path, r.st)
+}
+
+// every saves the state each interval while it has unsaved changes, until
+// the returned stop function is called.
+func (r *savingRecorder) every(interval time.Duration) (stop func()) {
+	done := make(chan struct{})
+	var wg sync.WaitGroup
+	wg.Add(1)
+	go func() {
+		defer wg.Done()
+		t := time.NewTicker(interval)
+		defer t.Stop()
+		for {
+			select {
+			case <-done:
+				return
+			case <-t.C:
+				r.mu.Lock()
+				dirty := r.dirty
+				r.mu.Unlock()
+				if dirty {
+					r.save()
+				}
+			}
+		}
+	}()
+	return func() { close(done); wg.Wait() }
+}

@@ -1,0 +1,106 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"github.com/netlab/netlab/plan"
+)
+
+func (a *app) checkCommand() *cobra.Command {
+	var (
+		f      labFlags
+		asJSON bool
+	)
+	cmd := &cobra.Command{
+		Use:   "check LABFILE",
+		Short: "Check that routing has converged in a running lab",
+		Long: `Reads every jail's kernel routing table and checks that each jail has a route
+to every subnet it can reach: its own links, and the links behind RIP
+neighbours through up links and forwarding jails (or covered by its static
+routes). Prints what is missing; exit status 1 when anything is.`,
+		Args: cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			s, err := a.openSession(args[0], &f)
+			if err != nil {
+				return err
+			}
+			gaps, err := s.gaps(cmd.Context())
+			if err != nil {
+				return err
+			}
+			if asJSON {
+				if gaps == nil {
+					gaps = []plan.Gap{}
+				}
+				if err := writeJSON(a.stdout, gaps); err != nil {
+					return err
+				}
+			} else {
+				writeGaps(a.stdout, s.want, gaps)
+			}
+			if len(gaps) > 0 {
+				return &exitError{code: 1}
+			}
+			return nil
+		},
+	}
+	f.register(cmd.Flags())
+	cmd.Flags().BoolVar(&asJSON, "json", false, "print the missing routes as JSON")
+	return cmd
+}
+
+// gaps reads every jail's routes and returns what routing still lacks.
+func (s *session) gaps(ctx context.Context) ([]plan.Gap, error) {
+	if s.console == nil {
+		return nil, fmt.Errorf("provider %q cannot read routing tables", s.prov.Name())
+	}
+	tables := map[string][]plan.KernelRoute{}
+	for _, j := range s.want.Jails {
+		routes, err := s.console.Routes(ctx, s.want.Name, j.Name)
+		if err != nil {
+			return nil, fmt.Errorf("reading the routes of jail %q: %w", j.Name, err)
+		}
+		tables[j.Name] = routes
+	}
+	return plan.Missing(s.want, tables), nil
+}
+
+func writeGaps(w io.Writer, lab *plan.Lab, gaps []plan.Gap) {
+	if len(gaps) == 0 {
+		fmt.Fprintf(w, "Routing has converged: all %d jails reach every subnet they should.\n", len(lab.Jails))
+		return
+	}
+	fmt.Fprintf(w, "Routing has not converged: %d routes are missing.\n", len(gaps))
+	for _, g := range gaps {
+		fmt.Fprintf(w, "  %s has no route to %s (link %s)\n", g.Jail, g.Subnet, g.Link)
+	}
+}
+
+// waitConverged polls the routing tables until nothing is missing or the
+// timeout passes, and reports how long routing took from start.
+func (s *session) waitConverged(ctx context.Context, start time.Time, timeout time.Duration) error {
+	deadline := time.Now().Add(timeout)
+	for {
+		gaps, err := s.gaps(ctx)
+		if err != nil {
+			return err
+		}
+		if len(gaps) == 0 {
+			fmt.Fprintf(s.a.stdout, "Routing converged %s after apply started.\n", roundDuration(time.Since(start)))
+			return nil
+		}
+		if time.Now().After(deadline) || ctx.Err() != nil {
+			writeGaps(s.a.stdout, s.want, gaps)
+			return &exitError{code: 1, err: fmt.Errorf("routing did not converge within %s", timeout)}
+		}
+		select {
+		case <-ctx.Done():
+		case <-time.After(20 * time.Millisecond):
+		}
+	}
+}

@@ -1,0 +1,187 @@
+package main
+
+import (
+	"bufio"
+	"encoding/json"
+	"fmt"
+	"io"
+	"os"
+	"strings"
+	"text/tabwriter"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"github.com/netlab/netlab/plan"
+)
+
+func writeJSON(w io.Writer, v any) error {
+	enc := json.NewEncoder(w)
+	enc.SetIndent("", "  ")
+	return enc.Encode(v)
+}
+
+func writeRoutes(w io.Writer, lab *plan.Lab, routes []plan.KernelRoute) {
+	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
+	fmt.Fprintln(tw, "DESTINATION\tGATEWAY\tINTERFACE\tORIGIN")
+	for _, r := range routes {
+		gw := "direct"
+		if r.Via.IsValid() {
+			gw = r.Via.String()
+			if j := jailOf(lab, gw); j != "" {
+				gw += " (" + j + ")"
+			}
+		}
+		to := r.To.String()
+		if r.To.Bits() == 0 {
+			to = "default"
+		}
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\n", to, gw, r.Dev, r.Origin)
+	}
+	tw.Flush()
+}
+
+func (a *app) logsCommand() *cobra.Command {
+	var (
+		labFile string
+		follow  bool
+		f       labFlags
+	)
+	cmd := &cobra.Command{
+		Use:   "logs JAIL DAEMON",
+		Short: "Print a daemon's log",
+		Args:  cobra.ExactArgs(2),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			t, err := a.findJail(cmd.Context(), args[0], labFile, &f)
+			if err != nil {
+				return err
+			}
+			path, err := t.console.LogFile(t.lab.Name, t.jail, args[1])
+			if err != nil {
+				return err
+			}
+			file, err := os.Open(path)
+			if err != nil {
+				return fmt.Errorf("reading the log of daemon %q in jail %q: %w", args[1], args[0], err)
+			}
+			defer file.Close()
+			if _, err := io.Copy(a.stdout, file); err != nil {
+				return err
+			}
+			for follow {
+				select {
+				case <-cmd.Context().Done():
+					return nil
+				case <-time.After(200 * time.Millisecond):
+				}
+				if _, err := io.Copy(a.stdout, file); err != nil {
+					return err
+				}
+			}
+			return nil
+		},
+	}
+	cmd.Flags().StringVar(&labFile, "lab", "", "the lab file of the lab whose jail is meant, when jail names clash")
+	cmd.Flags().BoolVarP(&follow, "follow", "f", false, "keep printing what the daemon logs until interrupted")
+	return cmd
+}
+
+// hop is one line of a traceroute, with the jail that answered.
+type hop struct {
+	TTL   int      `json:"ttl"`
+	Addr  string   `json:"address,omitempty"`
+	Jail  string   `json:"jail,omitempty"`
+	Times []string `json:"times,omitempty"`
+	Note  string   `json:"note,omitempty"`
+}
+
+// parseTraceroute reads `traceroute -n` output: one line per hop with its
+// number, the address that answered (or *), and the probe times.
+func parseTraceroute(r io.Reader, lab *plan.Lab) []hop {
+	var hops []hop
+	sc := bufio.NewScanner(r)
+	for sc.Scan() {
+		fields := strings.Fields(sc.Text())
+		if len(fields) < 2 || fields[0] == "traceroute" {
+			continue
+		}
+		var h hop
+		if _, err := fmt.Sscanf(fields[0], "%d", &h.TTL); err != nil {
+			continue
+		}
+		for i := 1; i < len(fields); i++ {
+			f := fields[i]
+			switch {
+			case f == "*":
+				h.Times = append(h.Times, "*")
+			case f == "ms":
+			case strings.HasPrefix(f, "!"):
+				h.Note = strings.TrimSpace(h.Note + " " + f)
+			case strings.Count(f, ".") == 3 && h.Addr == "":
+				h.Addr = f
+				h.Jail = jailOf(lab, f)
+			default:
+				h.Times = append(h.Times, f+" ms")
+			}
+		}
+		hops = append(hops, h)
+	}
+	return hops
+}
+
+func (a *app) traceCommand() *cobra.Command {
+	var (
+		labFile string
+		asJSON  bool
+		f       labFlags
+	)
+	cmd := &cobra.Command{
+		Use:   "trace FROM TO",
+		Short: "Trace the route from one jail to another, naming the jails on the way",
+		Long: `Runs traceroute inside jail FROM towards TO (a jail of the lab or an address),
+one probe at a time, and prints each hop with the jail that answered.`,
+		Args: cobra.ExactArgs(2),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			ctx := cmd.Context()
+			t, err := a.findJail(ctx, args[0], labFile, &f)
+			if err != nil {
+				return err
+			}
+			dst, err := resolve(ctx, t, args[1])
+			if err != nil {
+				return err
+			}
+			c, err := t.console.Command(ctx, t.lab.Name, t.jail,
+				[]string{"traceroute", "-n", "-q", "1", "-N", "1", "-w", "1", "-m", "16", dst})
+			if err != nil {
+				return err
+			}
+			var errBuf strings.Builder
+			c.Stderr = &errBuf
+			out, err := c.Output()
+			if err != nil {
+				return fmt.Errorf("traceroute from %s to %s: %v: %s", args[0], dst, err, strings.TrimSpace(errBuf.String()))
+			}
+			hops := parseTraceroute(strings.NewReader(string(out)), t.lab)
+			if asJSON {
+				return writeJSON(a.stdout, hops)
+			}
+			fmt.Fprintf(a.stdout, "trace from %s to %s (%s)\n", args[0], args[1], dst)
+			for _, h := range hops {
+				who := h.Jail
+				if who == "" {
+					who = "?"
+				}
+				if h.Addr == "" {
+					fmt.Fprintf(a.stdout, "%2d  *\n", h.TTL)
+					continue
+				}
+				fmt.Fprintf(a.stdout, "%2d  %-12s %-15s %s %s\n", h.TTL, who, h.Addr, strings.Join(h.Times, " "), h.Note)
+			}
+			return nil
+		},
+	}
+	cmd.Flags().StringVar(&labFile, "lab", "", "the lab file of the lab whose jail is meant, when jail names clash")
+	cmd.Flags().BoolVar(&asJSON, "json", false, "print the hops as JSON")
+	return cmd
+}

@@ -1,0 +1,83 @@
+package main
+
+import (
+	"bytes"
+	"fmt"
+	"os"
+	"path/filepath"
+
+	"github.com/spf13/cobra"
+
+	"github.com/netlab/netlab/plan"
+)
+
+func (a *app) fmtCommand() *cobra.Command {
+	var check, diff bool
+	cmd := &cobra.Command{
+		Use:   "fmt LABFILE...",
+		Short: "Rewrite lab files in the canonical layout",
+		Long: `Rewrites each lab file in the canonical layout (indentation, aligned equals
+signs). With -check, changes nothing and exits 3 if any file would change;
+with -diff, prints what would change.`,
+		Args: cobra.MinimumNArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			changed := false
+			for _, path := range args {
+				src, err := os.ReadFile(path)
+				if err != nil {
+					return fmt.Errorf("reading lab file: %w", err)
+				}
+				out, diags := plan.Format(src, path)
+				if diags.HasErrors() {
+					a.printDiags(nil, diags)
+					return errReported
+				}
+				if bytes.Equal(src, out) {
+					continue
+				}
+				changed = true
+				if diff {
+					writeDiff(a.stdout, path, src, out)
+				}
+				if check {
+					fmt.Fprintln(a.stdout, path)
+					continue
+				}
+				if err := writeFileKeepMode(path, out); err != nil {
+					return err
+				}
+				if !diff {
+					fmt.Fprintln(a.stdout, path)
+				}
+			}
+			if check && changed {
+				return &exitError{code: 3}
+			}
+			return nil
+		},
+	}
+	cmd.Flags().BoolVar(&check, "check", false, "change nothing; exit 3 when a file is not in canonical layout")
+	cmd.Flags().BoolVar(&diff, "diff", false, "print the changes as a line diff")
+	return cmd
+}
+
+func writeFileKeepMode(path string, data []byte) error {
+	info, err := os.Stat(path)
+	if err != nil {
+		return err
+	}
+	tmp, err := os.CreateTemp(filepath.Dir(path), ".fmt-*")
+	if err != nil {
+		return fmt.Errorf("writing %s: %w", path, err)
+	}
+	defer os.Remove(tmp.Name())
+	if _, err := tmp.Write(data); err != nil {
+		tmp.Close()
+		return fmt.Errorf("writing %s: %w", path, err)
+	}
+	tmp.Chmod(info.Mode())
+	if err := tmp.Close(); err != nil {
+		return fmt.Errorf("writing %s: %w", path, err)
+	}
+	return os.Rename(tmp.Name(), path)
+}

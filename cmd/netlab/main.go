@@ -1,0 +1,11 @@
+// Command netlab turns a lab file into a running network lab and keeps the
+// lab matching the file.
+package main
+
+import (
+	"os"
+)
+
+func main() {
+	os.Exit(run(os.Args[1:], os.Stdin, os.Stdout, os.Stderr))
+}

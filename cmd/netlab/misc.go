@@ -1,0 +1,134 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"runtime"
+	"runtime/debug"
+	"sort"
+	"text/tabwriter"
+
+	"github.com/spf13/cobra"
+
+	"github.com/netlab/netlab/plan"
+	"github.com/netlab/netlab/state"
+)
+
+// version is set at build time with -ldflags "-X main.version=...".
+var version = "dev"
+
+func (a *app) versionCommand() *cobra.Command {
+	return &cobra.Command{
+		Use:   "version",
+		Short: "Print netlab's version",
+		Args:  cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, args []string) error {
+			v := version
+			if info, ok := debug.ReadBuildInfo(); ok && v == "dev" {
+				for _, s := range info.Settings {
+					if s.Key == "vcs.revision" && len(s.Value) >= 12 {
+						v += "+" + s.Value[:12]
+					}
+				}
+			}
+			fmt.Fprintf(a.stdout, "netlab %s (%s, %s/%s)\n", v, runtime.Version(), runtime.GOOS, runtime.GOARCH)
+			return nil
+		},
+	}
+}
+
+func (a *app) listCommand() *cobra.Command {
+	return &cobra.Command{
+		Use:   "list",
+		Short: "List the labs live on this host",
+		Args:  cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, args []string) error {
+			labs, err := a.liveLabs(cmd.Context())
+			if err != nil {
+				return err
+			}
+			if len(labs) == 0 {
+				fmt.Fprintln(a.stderr, "No labs are live on this host.")
+				return nil
+			}
+			tw := tabwriter.NewWriter(a.stdout, 0, 4, 2, ' ', 0)
+			fmt.Fprintln(tw, "LAB\tJAILS\tLINKS\tDAEMONS")
+			for _, l := range labs {
+				fmt.Fprintf(tw, "%s\t%d\t%d\t%d\n", l.Name, len(l.Jails), len(l.Links), len(l.Daemons))
+			}
+			return tw.Flush()
+		},
+	}
+}
+
+func (a *app) forceUnlockCommand() *cobra.Command {
+	var labName string
+	var f labFlags
+	cmd := &cobra.Command{
+		Use:   "force-unlock LOCK_ID [LABFILE]",
+		Short: "Remove a lab's lock that a vanished process left behind",
+		Long: `Removes the lock of a lab so that apply and destroy can run again. The lock ID
+is printed by the command that found the lab locked; it guards against
+unlocking a lab that someone else has just locked. Name the lab by its lab
+file or with -lab-name.`,
+		Args: cobra.RangeArgs(1, 2),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			name := labName
+			if len(args) == 2 {
+				lab, _, err := a.loadLab(args[1], &f)
+				if err != nil {
+					return err
+				}
+				name = lab.Name
+			}
+			if name == "" {
+				return fmt.Errorf("name the lab: give its lab file or -lab-name NAME")
+			}
+			if err := state.ForceUnlock(a.runDir, name, args[0]); err != nil {
+				return err
+			}
+			fmt.Fprintf(a.stdout, "Lab %q is unlocked.\n", name)
+			return nil
+		},
+	}
+	cmd.Flags().StringVar(&labName, "lab-name", "", "the name of the lab to unlock")
+	return cmd
+}
+
+// liveLabs finds the labs that have objects on this host: every lab with
+// a runtime directory, observed through the host's provider.
+func (a *app) liveLabs(ctx context.Context) ([]plan.Lab, error) {
+	entries, err := os.ReadDir(a.runDir)
+	if err != nil && !os.IsNotExist(err) {
+		return nil, err
+	}
+	prov, _, err := newProvider(hostProvider(), a.providerOptions())
+	if err != nil {
+		return nil, err
+	}
+	var labs []plan.Lab
+	for _, e := range entries {
+		if !e.IsDir() || e.Name() == "locks" {
+			continue
+		}
+		obs, err := prov.Observe(ctx, &plan.Lab{Name: e.Name()})
+		if err != nil {
+			return nil, fmt.Errorf("reading lab %q: %w", e.Name(), err)
+		}
+		if len(obs.Lab.Jails)+len(obs.Lab.Links)+len(obs.Lab.Daemons) > 0 {
+			labs = append(labs, obs.Lab)
+		}
+	}
+	sort.Slice(labs, func(i, j int) bool { return labs[i].Name < labs[j].Name })
+	return labs, nil
+}
+
+func sortedKeys(m map[string]string) []string {
+	keys := make([]string, 0, len(m))
+	for k := range m {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	return keys
+}

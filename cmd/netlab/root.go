@@ -1,0 +1,132 @@
+package main
+
+import (
+	"errors"
+	"fmt"
+	"io"
+	"os"
+
+	"github.com/mattn/go-isatty"
+	"github.com/spf13/cobra"
+)
+
+// exitError carries an exit status other than 1 up to run, with an
+// optional message already printed or to print.
+type exitError struct {
+	code int
+	err  error
+}
+
+func (e *exitError) Error() string {
+	if e.err == nil {
+		return fmt.Sprintf("exit status %d", e.code)
+	}
+	return e.err.Error()
+}
+
+// errReported is an error whose explanation has been written to stderr
+// already (diagnostics, a failed apply's summary).
+var errReported = errors.New("reported")
+
+// app holds what every command shares: the streams, the global flags and
+// the decisions made once at the edge (colour).
+type app struct {
+	stdin          io.Reader
+	stdout, stderr io.Writer
+
+	verbose bool
+	noColor bool
+	runDir  string
+}
+
+// run parses args and runs the command they name, returning the exit
+// status.
+func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
+	a := &app{stdin: stdin, stdout: stdout, stderr: stderr}
+	root := a.rootCommand()
+	root.SetArgs(terraformFlags(root, args))
+	root.SetIn(stdin)
+	root.SetOut(stdout)
+	root.SetErr(stderr)
+
+	err := root.Execute()
+	if err == nil {
+		return 0
+	}
+	var ee *exitError
+	if errors.As(err, &ee) {
+		if ee.err != nil && !errors.Is(ee.err, errReported) {
+			fmt.Fprintf(stderr, "netlab: %v\n", ee.err)
+		}
+		return ee.code
+	}
+	if !errors.Is(err, errReported) {
+		fmt.Fprintf(stderr, "netlab: %v\n", err)
+	}
+	return 1
+}
+
+func (a *app) rootCommand() *cobra.Command {
+	root := &cobra.Command{
+		Use:   "netlab",
+		Short: "Build network teaching labs from a lab file and keep them matching it",
+		Long: `netlab turns a lab file (HCL) into a running network lab: jails (isolated
+network stacks), point-to-point links with their addresses, and the daemons
+each jail runs. "netlab plan" compares the file with what is live and shows
+the changes; "netlab apply" makes them and records the lab in a state file.
+
+Flags may be written Terraform's way, with one dash (-auto-approve), or with
+two (--auto-approve).`,
+		SilenceUsage:  true,
+		SilenceErrors: true,
+	}
+	root.CompletionOptions.DisableDefaultCmd = true
+	pf := root.PersistentFlags()
+	pf.BoolVarP(&a.verbose, "verbose", "v", false, "log every host command and kernel change to stderr")
+	pf.BoolVar(&a.noColor, "no-color", false, "print without colour (also when NO_COLOR is set, TERM=dumb, or output is not a terminal)")
+	pf.StringVar(&a.runDir, "run-dir", defaultRunDir(), "runtime directory for locks, daemon files and ownership markers")
+	pf.MarkHidden("run-dir")
+
+	root.AddCommand(
+		a.planCommand(),
+		a.applyCommand(),
+		a.destroyCommand(),
+		a.showCommand(),
+		a.validateCommand(),
+		a.fmtCommand(),
+		a.graphCommand(),
+		a.listCommand(),
+		a.versionCommand(),
+		a.forceUnlockCommand(),
+	)
+	a.addConsoleCommands(root)
+	return root
+}
+
+// color reports whether output to w may be coloured: not with -no-color,
+// a non-empty NO_COLOR, TERM=dumb, or when w is not a terminal.
+func (a *app) color(w io.Writer) bool {
+	if a.noColor || os.Getenv("NO_COLOR") != "" || os.Getenv("TERM") == "dumb" {
+		return false
+	}
+	f, ok := w.(*os.File)
+	return ok && (isatty.IsTerminal(f.Fd()) || isatty.IsCygwinTerminal(f.Fd()))
+}
+
+// logWriter is where -v sends host command logs, or nil.
+func (a *app) logWriter() io.Writer {
+	if a.verbose {
+		return a.stderr
+	}
+	return nil
+}
+
+func defaultRunDir() string {
+	if d := os.Getenv("NETLAB_RUN_DIR"); d != "" {
+		return d
+	}
+	if isFreeBSD {
+		return "/var/run/netlab"
+	}
+	return "/run/netlab"
+}

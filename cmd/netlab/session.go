@@ -1,0 +1,223 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"runtime"
+
+	"github.com/hashicorp/hcl/v2"
+	"github.com/spf13/pflag"
+
+	"github.com/netlab/netlab/plan"
+	"github.com/netlab/netlab/state"
+)
+
+// labFlags are the flags of the commands that read a lab file and a state.
+type labFlags struct {
+	vars      []string
+	varFiles  []string
+	statePath string
+	provider  string
+}
+
+func (f *labFlags) register(fs *pflag.FlagSet) {
+	fs.StringArrayVar(&f.vars, "var", nil, "set a variable: -var name=value (repeatable; wins over -var-file and NETLAB_VAR_name)")
+	fs.StringArrayVar(&f.varFiles, "var-file", nil, "read variables from an HCL file of name = value lines (repeatable)")
+	fs.StringVar(&f.statePath, "state", "", "state file path (default .netlab/LAB.state.json beside the lab file)")
+	fs.StringVar(&f.provider, "provider", "", "provider to use: auto, linux or freebsd (overrides the lab file)")
+}
+
+func (f *labFlags) loadOptions() plan.LoadOptions {
+	return plan.LoadOptions{Vars: f.vars, VarFiles: f.varFiles, Env: os.Environ()}
+}
+
+// session is one command's view of a lab: the file, the state and the
+// provider that builds it.
+type session struct {
+	a *app
+	// want is the desired lab; it holds only a name when the lab comes
+	// from a state file alone.
+	want      *plan.Lab
+	src       *plan.Source
+	statePath string
+	st        *state.File
+	prov      plan.Provider
+	console   plan.Console
+}
+
+// loadLab reads and validates a lab file, printing its diagnostics.
+func (a *app) loadLab(path string, f *labFlags) (*plan.Lab, *plan.Source, error) {
+	lab, src, diags := plan.Load(path, f.loadOptions())
+	if diags.HasErrors() || lab == nil {
+		a.printDiags(src, diags)
+		return nil, nil, errReported
+	}
+	if len(diags) > 0 {
+		a.printDiags(src, diags)
+	}
+	return lab, src, nil
+}
+
+func (a *app) printDiags(src *plan.Source, diags hcl.Diagnostics) {
+	var files map[string]*hcl.File
+	if src != nil {
+		files = src.Files
+	}
+	writeDiags(a.stderr, files, diags, a.color(a.stderr))
+}
+
+// openSession loads the lab file (or, with labFile empty, only the state
+// named by -state), the state, and the provider that builds the lab.
+func (a *app) openSession(labFile string, f *labFlags) (*session, error) {
+	s := &session{a: a, statePath: f.statePath}
+	fileProvider := ""
+	if labFile != "" {
+		lab, src, err := a.loadLab(labFile, f)
+		if err != nil {
+			return nil, err
+		}
+		s.want, s.src, fileProvider = lab, src, lab.Provider
+		if s.statePath == "" {
+			s.statePath = state.DefaultPath(labFile, lab.Name)
+		}
+	} else if s.statePath == "" {
+		return nil, errors.New("no lab file given: name one, or give -state PATH to work from a state file alone")
+	}
+
+	st, err := state.Load(s.statePath)
+	if err != nil {
+		return nil, err
+	}
+	s.st = st
+	if s.want == nil {
+		if st == nil {
+			return nil, fmt.Errorf("no state file at %s", s.statePath)
+		}
+		s.want = &plan.Lab{Name: st.Resources.Name}
+	}
+	if st != nil && st.Resources.Name != s.want.Name {
+		return nil, fmt.Errorf("state %s belongs to lab %q, not %q: give the right -state", s.statePath, st.Resources.Name, s.want.Name)
+	}
+
+	name, err := chooseProvider(f.provider, st, fileProvider)
+	if err != nil {
+		return nil, err
+	}
+	s.prov, s.console, err = newProvider(name, a.providerOptions())
+	if err != nil {
+		return nil, err
+	}
+	if err := s.prov.Prepare(s.want); err != nil {
+		return nil, s.reportResourceErrors(err)
+	}
+	return s, nil
+}
+
+// chooseProvider picks the provider: -provider, else the one that built
+// the state's resources, else the lab file's, else the host's own.
+func chooseProvider(flag string, st *state.File, file string) (string, error) {
+	built := ""
+	if st != nil && (len(st.Resources.Jails) > 0 || len(st.Resources.Links) > 0 || len(st.Resources.Daemons) > 0) {
+		built = st.Provider
+	}
+	name := flag
+	switch {
+	case name == "" || name == "auto":
+		name = built
+		if name == "" {
+			name = file
+		}
+	case built != "" && built != name:
+		return "", fmt.Errorf("the lab was built by provider %q, not %q: destroy it with -provider %s first", built, name, built)
+	}
+	if name == "" || name == "auto" {
+		name = hostProvider()
+	}
+	return name, nil
+}
+
+func hostProvider() string {
+	if runtime.GOOS == "freebsd" {
+		return "freebsd"
+	}
+	return "linux"
+}
+
+// reportResourceErrors prints provider errors about resources as
+// diagnostics at their declarations.
+func (s *session) reportResourceErrors(err error) error {
+	var diags hcl.Diagnostics
+	for _, e := range flatten(err) {
+		if s.src != nil {
+			diags = append(diags, s.src.Diagnostic(e))
+		} else {
+			diags = append(diags, &hcl.Diagnostic{Severity: hcl.DiagError, Summary: e.Error()})
+		}
+	}
+	s.a.printDiags(s.src, diags)
+	return errReported
+}
+
+func flatten(err error) []error {
+	if j, ok := err.(interface{ Unwrap() []error }); ok {
+		var out []error
+		for _, e := range j.Unwrap() {
+			out = append(out, flatten(e)...)
+		}
+		return out
+	}
+	return []error{err}
+}
+
+// observe reads the live lab and fails on objects of others that hold
+// the lab's names.
+func (s *session) observe(ctx context.Context) (*plan.Lab, error) {
+	obs, err := s.prov.Observe(ctx, s.want)
+	if err != nil {
+		return nil, fmt.Errorf("reading the live lab %q: %w", s.want.Name, err)
+	}
+	if len(obs.Clashes) > 0 {
+		var diags hcl.Diagnostics
+		for _, c := range obs.Clashes {
+			d := &hcl.Diagnostic{
+				Severity: hcl.DiagError,
+				Summary:  "Name taken by an object netlab does not own",
+				Detail: fmt.Sprintf("%s needs its name, but %s exists and does not belong to lab %q. "+
+					"netlab never changes what it does not own: rename the %s in the lab file, or remove that object by hand.",
+					c.Addr, c.Object, s.want.Name, c.Addr),
+			}
+			if s.src != nil {
+				if r, ok := s.src.Range(c.Addr, ""); ok {
+					d.Subject = &r
+				}
+			}
+			diags = append(diags, d)
+		}
+		s.a.printDiags(s.src, diags)
+		return nil, errReported
+	}
+	return &obs.Lab, nil
+}
+
+// makePlan observes the live lab and diffs it against the file (or
+// against nothing, when destroying).
+func (s *session) makePlan(ctx context.Context, destroy bool) (*plan.Plan, error) {
+	live, err := s.observe(ctx)
+	if err != nil {
+		return nil, err
+	}
+	desired := s.want
+	if destroy {
+		desired = &plan.Lab{Name: s.want.Name}
+	}
+	var prior *plan.Lab
+	if s.st != nil {
+		prior = &s.st.Resources
+	}
+	p := plan.Diff(desired, live, prior)
+	p.Provider = s.prov.Name()
+	p.Destroy = destroy
+	return p, nil
+}

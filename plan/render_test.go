@@ -1,0 +1,63 @@
+package plan_test
+
+import (
+	"bytes"
+	"flag"
+	"net/netip"
+	"os"
+	"path/filepath"
+	"testing"
+
+	"github.com/netlab/netlab/plan"
+	"github.com/netlab/netlab/providers/fake"
+)
+
+var update = flag.Bool("update", false, "rewrite the golden files of rendered plans")
+
+// TestRenderGolden renders typical plans, plain and coloured, and compares
+// them with testdata/render/*.golden (refresh with -update).
+func TestRenderGolden(t *testing.T) {
+	edited := build("t", []string{"r1:fwd", "r2:fwd", "r3"},
+		[]string{"r1-r2:10.0.12.0/24", "r2-r3:10.0.23.0/24"},
+		[]string{"r1.rip:rip", "r2.rip:rip", "r3.web:command"})
+	edited.Links[0].Up = false
+	edited.Jails[1].Path = "/jails/r2"
+	edited.Jails[2].Routes = []plan.Route{{To: netip.MustParsePrefix("0.0.0.0/0"), Via: netip.MustParseAddr("10.0.23.1")}}
+
+	cases := []struct {
+		name   string
+		from   *plan.Lab
+		to     *plan.Lab
+		colour bool
+	}{
+		{"create", labs["empty"], labs["triangle"], false},
+		{"no-changes", labs["triangle"], labs["triangle"], false},
+		{"edit", labs["chain"], edited, false},
+		{"edit-colour", labs["chain"], edited, true},
+		{"destroy", labs["chain"], labs["empty"], false},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			h := &fake.Host{}
+			converge(t, h, c.from, nil)
+			p := diff(t, h, c.to)
+			var buf bytes.Buffer
+			plan.Style{Color: c.colour}.Render(&buf, p)
+
+			golden := filepath.Join("testdata", "render", c.name+".golden")
+			if *update {
+				os.MkdirAll(filepath.Dir(golden), 0o755)
+				if err := os.WriteFile(golden, buf.Bytes(), 0o644); err != nil {
+					t.Fatal(err)
+				}
+			}
+			want, err := os.ReadFile(golden)
+			if err != nil {
+				t.Fatalf("%v (run with -update to create it)", err)
+			}
+			if !bytes.Equal(buf.Bytes(), want) {
+				t.Errorf("rendered plan differs from %s:\n%s\nwant:\n%s", golden, buf.String(), want)
+			}
+		})
+	}
+}

@@ -1,0 +1,3 @@
+# error at line 3: a jail named lo
+lab "x" {}
+jail "lo" {}

@@ -1,0 +1,4 @@
+# error at line 3: a provider netlab does not have
+lab "x" {
+  provider = "openbsd"
+}

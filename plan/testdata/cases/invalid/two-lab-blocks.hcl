@@ -1,0 +1,3 @@
+# error at line 3: a second lab block
+lab "x" {}
+lab "y" {}

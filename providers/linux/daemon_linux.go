@@ -1,0 +1,294 @@
+package linux
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/netlab/netlab/plan"
+	"golang.org/x/sys/unix"
+)
+
+// ErrExited reports a daemon that exited right after it was started.
+var ErrExited = errors.New("daemon exited at once")
+
+// daemonSpec records what StartDaemon started, as NAME.daemon in the
+// jail's runtime directory: Observe reports the daemon from it and
+// StopDaemon finds the process by it.
+type daemonSpec struct {
+	Lab            string   `json:"lab"`
+	Jail           string   `json:"jail"`
+	Name           string   `json:"name"`
+	Kind           string   `json:"kind"`
+	Implementation string   `json:"implementation,omitempty"`
+	Command        []string `json:"command,omitempty"`
+	// Argv is the command line that started it.
+	Argv []string `json:"argv"`
+	Pid  int      `json:"pid"`
+	// Start is the process's start time (see procStat.Start); with Pid it
+	// tells the daemon from a later process that got the same pid.
+	Start uint64 `json:"start"`
+	// Netns is the inode of the namespace it was started in.
+	Netns uint64 `json:"netns_inode"`
+}
+
+func (s daemonSpec) running() bool { return running(s.Pid, s.Start) }
+
+func (p *Provider) readSpec(lab, jail, name string) (daemonSpec, error) {
+	var s daemonSpec
+	b, err := os.ReadFile(p.daemonFile(lab, jail, name, "daemon"))
+	if err != nil {
+		return s, err
+	}
+	if err := json.Unmarshal(b, &s); err != nil {
+		return s, fmt.Errorf("reading %s: %w", p.daemonFile(lab, jail, name, "daemon"), err)
+	}
+	return s, nil
+}
+
+// jailSpecs reads the records of every daemon started in jail.
+func (p *Provider) jailSpecs(lab, jail string) ([]daemonSpec, error) {
+	files, err := filepath.Glob(filepath.Join(p.jailDir(lab, jail), "*.daemon"))
+	if err != nil {
+		return nil, err
+	}
+	var out []daemonSpec
+	for _, f := range files {
+		s, err := p.readSpec(lab, jail, strings.TrimSuffix(filepath.Base(f), ".daemon"))
+		if errors.Is(err, fs.ErrNotExist) {
+			continue // stopped meanwhile
+		}
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, s)
+	}
+	return out, nil
+}
+
+// StartDaemon implements plan.Provider. The daemon runs inside the jail's
+// namespaces through `ip netns exec`, so that the lab's names resolve in
+// it; it must survive the settle time.
+func (p *Provider) StartDaemon(ctx context.Context, lab string, d plan.Daemon) (plan.Daemon, error) {
+	if err := checkNames(lab, d.Jail); err != nil {
+		return d, err
+	}
+	if err := checkName("daemon", d.Name); err != nil {
+		return d, err
+	}
+	s, err := p.startDaemon(ctx, lab, d)
+	if err != nil {
+		return d, fmt.Errorf("starting daemon %s in jail %q: %w", d.Name, d.Jail, err)
+	}
+	d.Implementation = s.Implementation
+	d.IDs = map[string]string{"pid": strconv.Itoa(s.Pid)}
+	return d, nil
+}
+
+func (p *Provider) startDaemon(ctx context.Context, lab string, d plan.Daemon) (daemonSpec, error) {
+	ns, err := p.openJail(lab, d.Jail)
+	if err != nil {
+		return daemonSpec{}, err
+	}
+	if old, err := p.readSpec(lab, d.Jail, d.Name); err == nil && old.running() {
+		return daemonSpec{}, fmt.Errorf("already running as pid %d: %w", old.Pid, fs.ErrExist)
+	}
+	s := daemonSpec{Lab: lab, Jail: d.Jail, Name: d.Name, Kind: d.Kind, Netns: ns.ino}
+	switch d.Kind {
+	case plan.KindRIP:
+		if d.Implementation != "" && d.Implementation != plan.RIPBird {
+			return s, fmt.Errorf("RIP implementation %q is not available on Linux: use \"bird\"", d.Implementation)
+		}
+		s.Implementation = plan.RIPBird
+		err = p.startBird(ctx, &s)
+	case plan.KindSSHD:
+		err = p.startSSHD(ctx, &s)
+	case plan.KindCommand:
+		s.Command = d.Command
+		err = p.startCommand(&s)
+	default:
+		err = fmt.Errorf("unknown daemon kind %q", d.Kind)
+	}
+	if err != nil {
+		return s, err
+	}
+	if err := p.writeSpec(s); err != nil {
+		terminate(s.Pid, s.Start, p.stopTimeout)
+		return s, err
+	}
+	return s, nil
+}
+
+func (p *Provider) writeSpec(s daemonSpec) error {
+	b, err := json.MarshalIndent(s, "", "  ")
+	if err != nil {
+		return err
+	}
+	return writeFileAtomic(p.daemonFile(s.Lab, s.Jail, s.Name, "daemon"), append(b, '\n'))
+}
+
+// jailArgv wraps argv so that it runs in the jail: nsenter enters the
+// UTS namespace, and `ip netns exec` the network namespace with the
+// jail's /etc/netns files mounted over /etc. Both exec their successor,
+// so the final program keeps the pid of the process started.
+func (p *Provider) jailArgv(lab, jail string, argv ...string) ([]string, error) {
+	m, err := p.readMarker(lab, jail)
+	if err != nil {
+		return nil, err
+	}
+	fd, err := p.openUTS(m) // refuses a UTS namespace the jail does not own
+	if err != nil {
+		return nil, err
+	}
+	unix.Close(fd)
+	nsenter, err := toolNsenter.path()
+	if err != nil {
+		return nil, err
+	}
+	ip, err := toolIP.path()
+	if err != nil {
+		return nil, err
+	}
+	out := []string{nsenter, "--uts=" + p.utsPath(lab, jail), "--", ip, "netns", "exec", jail}
+	return append(out, argv...), nil
+}
+
+// startForking runs a daemon that forks into the background and writes
+// pidFile, then waits for that file and for the daemon to settle.
+func (p *Provider) startForking(ctx context.Context, s *daemonSpec, argv []string, pidFile string) error {
+	os.Remove(pidFile)
+	s.Argv = argv
+	if _, err := p.run.Run(ctx, argv...); err != nil {
+		return err
+	}
+	pid, err := waitPidFile(pidFile, 2*time.Second)
+	if err != nil {
+		return fmt.Errorf("%w (log: %s)", err, p.logTail(s))
+	}
+	st, err := readStat(pid)
+	if err != nil || st.Dead() {
+		return p.exited(s)
+	}
+	s.Pid, s.Start = pid, st.Start
+	time.Sleep(p.settle)
+	if !s.running() {
+		return p.exited(s)
+	}
+	return nil
+}
+
+// waitPidFile polls for a pid file to hold a pid.
+func waitPidFile(path string, timeout time.Duration) (int, error) {
+	deadline := time.Now().Add(timeout)
+	for {
+		b, err := os.ReadFile(path)
+		if err == nil {
+			if pid, err := strconv.Atoi(strings.TrimSpace(string(b))); err == nil && pid > 0 {
+				return pid, nil
+			}
+		}
+		if time.Now().After(deadline) {
+			return 0, fmt.Errorf("waiting for pid file %s: no pid after %v", path, timeout)
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+}
+
+// exited builds the error for a daemon that died at once.
+func (p *Provider) exited(s *daemonSpec) error {
+	return fmt.Errorf("%w; log %s ends with:\n%s", ErrExited, p.daemonFile(s.Lab, s.Jail, s.Name, "log"), p.logTail(s))
+}
+
+// logTail returns the last lines of a daemon's log.
+func (p *Provider) logTail(s *daemonSpec) string {
+	const max = 2048
+	b, err := os.ReadFile(p.daemonFile(s.Lab, s.Jail, s.Name, "log"))
+	if err != nil {
+		return "(no log: " + err.Error() + ")"
+	}
+	if len(b) > max {
+		b = b[len(b)-max:]
+		if i := strings.IndexByte(string(b), '\n'); i >= 0 {
+			b = b[i+1:]
+		}
+	}
+	if t := strings.TrimSpace(string(b)); t != "" {
+		return t
+	}
+	return "(log is empty)"
+}
+
+// StopDaemon implements plan.Provider: SIGTERM to the tracked pid, SIGKILL
+// if it lingers. A daemon that already died is cleaned up without error;
+// one that was never started is fs.ErrNotExist.
+func (p *Provider) StopDaemon(ctx context.Context, lab string, d plan.Daemon) error {
+	if err := checkNames(lab, d.Jail); err != nil {
+		return err
+	}
+	if err := checkName("daemon", d.Name); err != nil {
+		return err
+	}
+	s, err := p.readSpec(lab, d.Jail, d.Name)
+	if err != nil {
+		return fmt.Errorf("stopping daemon %s in jail %q: %w", d.Name, d.Jail, err)
+	}
+	if err := p.stopSpec(s); err != nil {
+		return fmt.Errorf("stopping daemon %s in jail %q: %w", d.Name, d.Jail, err)
+	}
+	return nil
+}
+
+// stopSpec stops the daemon s records and removes its files but the log
+// and host key.
+func (p *Provider) stopSpec(s daemonSpec) error {
+	if s.running() {
+		if err := terminate(s.Pid, s.Start, p.stopTimeout); err != nil {
+			return err
+		}
+		p.logf("daemon: stopped %s in %s (pid %d)", s.Name, s.Jail, s.Pid)
+	}
+	for _, ext := range []string{"daemon", "pid", "ctl", "conf"} {
+		f := p.daemonFile(s.Lab, s.Jail, s.Name, ext)
+		if err := os.Remove(f); err != nil && !errors.Is(err, fs.ErrNotExist) {
+			return err
+		}
+	}
+	return nil
+}
+
+// stopJailDaemons stops every daemon recorded in the jail.
+func (p *Provider) stopJailDaemons(ctx context.Context, lab, jail string) error {
+	specs, err := p.jailSpecs(lab, jail)
+	if err != nil {
+		return err
+	}
+	var errs []error
+	for _, s := range specs {
+		if err := p.stopSpec(s); err != nil {
+			errs = append(errs, fmt.Errorf("stopping daemon %s: %w", s.Name, err))
+		}
+	}
+	return errors.Join(errs...)
+}
+
+// LogFile implements plan.Console.
+func (p *Provider) LogFile(lab, jail, daemon string) (string, error) {
+	if err := checkNames(lab, jail); err != nil {
+		return "", err
+	}
+	if err := checkName("daemon", daemon); err != nil {
+		return "", err
+	}
+	f := p.daemonFile(lab, jail, daemon, "log")
+	if _, err := os.Stat(f); err != nil {
+		return "", fmt.Errorf("log of daemon %s in jail %q: %w", daemon, jail, err)
+	}
+	return f, nil
+}

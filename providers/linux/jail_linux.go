@@ -1,0 +1,277 @@
+package linux
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+	"strconv"
+
+	"github.com/netlab/netlab/plan"
+	"github.com/vishvananda/netlink"
+	"github.com/vishvananda/netns"
+	"golang.org/x/sys/unix"
+)
+
+// loopbackIndex is the ifindex of lo in every network namespace.
+const loopbackIndex = 1
+
+// CreateJail implements plan.Provider: a network namespace named after the
+// jail with lo up, forwarding and sysctls set, and a UTS namespace with the
+// jail's hostname.
+func (p *Provider) CreateJail(ctx context.Context, lab string, j plan.Jail) (plan.Jail, error) {
+	if err := checkNames(lab, j.Name); err != nil {
+		return j, err
+	}
+	if err := p.clearStaleJail(lab, j.Name); err != nil {
+		return j, fmt.Errorf("creating jail %q: %w", j.Name, err)
+	}
+	for _, dir := range []string{netnsDir, p.jailDir(lab, j.Name)} {
+		if err := os.MkdirAll(dir, 0o755); err != nil {
+			return j, fmt.Errorf("creating jail %q: %w", j.Name, err)
+		}
+	}
+
+	m := marker{Lab: lab, Jail: j.Name, Path: j.Path}
+	var e *jailNS
+	err := onThread(func() (err error) {
+		e, err = p.buildJail(&m, j)
+		return err
+	})
+	if err != nil {
+		os.RemoveAll(p.jailDir(lab, j.Name))
+		return j, fmt.Errorf("creating jail %q: %w", j.Name, err)
+	}
+	p.ns.put(e)
+	p.logf("netns: created %s (inode %d) for lab %s", j.Name, m.Netns, lab)
+	return withJailIDs(j, e.ino), nil
+}
+
+// buildJail runs on a dedicated thread and leaves it inside the new
+// namespaces. The marker is written before the namespace gets its name,
+// so that a crash in between leaves no namespace the lab cannot
+// recognise.
+func (p *Provider) buildJail(m *marker, j plan.Jail) (*jailNS, error) {
+	if err := unix.Unshare(unix.CLONE_NEWNET | unix.CLONE_NEWUTS); err != nil {
+		return nil, fmt.Errorf("unshare: %w", err)
+	}
+	if err := unix.Sethostname([]byte(hostnameOf(j))); err != nil {
+		return nil, fmt.Errorf("sethostname: %w", err)
+	}
+	if err := bindNS("/proc/thread-self/ns/uts", p.utsPath(m.Lab, m.Jail)); err != nil {
+		return nil, err
+	}
+	fd, err := unix.Open("/proc/thread-self/ns/net", unix.O_RDONLY|unix.O_CLOEXEC, 0)
+	if err != nil {
+		return nil, fmt.Errorf("opening new network namespace: %w", err)
+	}
+	e, err := p.setupJail(m, j, fd)
+	if err != nil {
+		unix.Close(fd)
+		unbindNS(p.utsPath(m.Lab, m.Jail))
+		return nil, err
+	}
+	return e, nil
+}
+
+// setupJail configures the namespace the calling thread is in and names
+// it.
+func (p *Provider) setupJail(m *marker, j plan.Jail, fd int) (*jailNS, error) {
+	var err error
+	if m.Netns, err = fdInode(fd); err != nil {
+		return nil, fmt.Errorf("stat of new network namespace: %w", err)
+	}
+	if m.UTS, err = inode(p.utsPath(m.Lab, m.Jail)); err != nil {
+		return nil, err
+	}
+	h, err := netlink.NewHandle(unix.NETLINK_ROUTE)
+	if err != nil {
+		return nil, fmt.Errorf("opening netlink socket: %w", err)
+	}
+	e := &jailNS{lab: m.Lab, jail: m.Jail, ino: m.Netns, fd: fd, h: h}
+	fail := func(err error) (*jailNS, error) {
+		h.Close()
+		return nil, err
+	}
+
+	if err := h.LinkSetUp(&netlink.Device{LinkAttrs: netlink.LinkAttrs{Index: loopbackIndex}}); err != nil {
+		return fail(fmt.Errorf("netlink link set lo up: %w", err))
+	}
+	if err := setForwarding(j.Forwarding); err != nil {
+		return fail(err)
+	}
+	if err := setSysctls(m, j.Sysctl); err != nil {
+		return fail(err)
+	}
+	if err := p.createMarker(*m); err != nil {
+		return fail(err)
+	}
+	if err := bindNS("/proc/thread-self/ns/net", netnsPath(j.Name)); err != nil {
+		return fail(err)
+	}
+	return e, nil
+}
+
+// bindNS keeps the namespace file from /proc alive by bind-mounting it at
+// target, which must not exist yet.
+func bindNS(from, target string) error {
+	f, err := os.OpenFile(target, os.O_CREATE|os.O_EXCL|os.O_RDONLY, 0o444)
+	if errors.Is(err, fs.ErrExist) {
+		return fmt.Errorf("creating %s: %w", target, ErrNotOwned)
+	}
+	if err != nil {
+		return fmt.Errorf("creating %s: %w", target, err)
+	}
+	f.Close()
+	if err := unix.Mount(from, target, "none", unix.MS_BIND, ""); err != nil {
+		os.Remove(target)
+		return fmt.Errorf("bind-mounting namespace at %s: %w", target, err)
+	}
+	return nil
+}
+
+// unbindNS undoes bindNS. Removing the file also detaches copies of the
+// mount that other mount namespaces hold (those `ip netns exec` made for
+// the daemons), so the namespace really goes away.
+func unbindNS(target string) error {
+	err := unix.Unmount(target, unix.MNT_DETACH)
+	if err != nil && !errors.Is(err, unix.EINVAL) && !errors.Is(err, unix.ENOENT) {
+		return fmt.Errorf("unmounting %s: %w", target, err)
+	}
+	if err := os.Remove(target); err != nil && !errors.Is(err, fs.ErrNotExist) {
+		return err
+	}
+	return nil
+}
+
+func hostnameOf(j plan.Jail) string {
+	if j.Hostname != "" {
+		return j.Hostname
+	}
+	return j.Name
+}
+
+func withJailIDs(j plan.Jail, ino uint64) plan.Jail {
+	j.IDs = map[string]string{"netns": j.Name, "netns_inode": strconv.FormatUint(ino, 10)}
+	return j
+}
+
+func checkNames(lab, jail string) error {
+	if err := checkName("lab", lab); err != nil {
+		return err
+	}
+	return checkName("jail", jail)
+}
+
+// UpdateJail implements plan.Provider: hostname, forwarding and sysctls.
+func (p *Provider) UpdateJail(ctx context.Context, lab string, from, to plan.Jail) (plan.Jail, error) {
+	if err := checkNames(lab, to.Name); err != nil {
+		return to, err
+	}
+	e, err := p.openJail(lab, to.Name)
+	if err != nil {
+		return to, fmt.Errorf("updating jail %q: %w", to.Name, err)
+	}
+	defer p.lockJail(lab, to.Name)()
+	m, err := p.readMarker(lab, to.Name)
+	if err != nil {
+		return to, fmt.Errorf("updating jail %q: %w", to.Name, err)
+	}
+	uts, err := p.openUTS(m)
+	if err != nil {
+		return to, fmt.Errorf("updating jail %q: %w", to.Name, err)
+	}
+	defer unix.Close(uts)
+
+	err = inJail(e.fd, uts, func() error {
+		if err := unix.Sethostname([]byte(hostnameOf(to))); err != nil {
+			return fmt.Errorf("sethostname: %w", err)
+		}
+		if err := setForwarding(to.Forwarding); err != nil {
+			return err
+		}
+		return setSysctls(&m, to.Sysctl)
+	})
+	m.Path = to.Path
+	if werr := p.writeMarker(m); err == nil {
+		err = werr
+	}
+	if err != nil {
+		return to, fmt.Errorf("updating jail %q: %w", to.Name, err)
+	}
+	p.logf("netns: updated %s: hostname %s, forwarding %v, sysctl %v", to.Name, hostnameOf(to), to.Forwarding, to.Sysctl)
+	return withJailIDs(to, e.ino), nil
+}
+
+// openUTS opens the jail's UTS namespace and checks that it is the one the
+// marker recorded, so that a hostname is never set anywhere else.
+func (p *Provider) openUTS(m marker) (int, error) {
+	path := p.utsPath(m.Lab, m.Jail)
+	fd, err := unix.Open(path, unix.O_RDONLY|unix.O_CLOEXEC, 0)
+	if err != nil {
+		return -1, &fs.PathError{Op: "open", Path: path, Err: err}
+	}
+	if ino, err := fdInode(fd); err != nil || ino != m.UTS {
+		unix.Close(fd)
+		return -1, fmt.Errorf("UTS namespace at %s is not the jail's: %w", path, ErrNotOwned)
+	}
+	return fd, nil
+}
+
+// DestroyJail implements plan.Provider. Daemons still tracked in the jail
+// are stopped first; the namespace, its runtime files and its hosts file
+// go.
+func (p *Provider) DestroyJail(ctx context.Context, lab string, j plan.Jail) error {
+	if err := checkNames(lab, j.Name); err != nil {
+		return err
+	}
+	if _, err := p.openJail(lab, j.Name); err != nil {
+		return fmt.Errorf("destroying jail %q: %w", j.Name, err)
+	}
+	p.ns.drop(j.Name)
+	if err := p.stopJailDaemons(ctx, lab, j.Name); err != nil {
+		return fmt.Errorf("destroying jail %q: %w", j.Name, err)
+	}
+	if err := netns.DeleteNamed(j.Name); err != nil {
+		return fmt.Errorf("destroying jail %q: deleting network namespace: %w", j.Name, err)
+	}
+	p.logf("netns: deleted %s of lab %s", j.Name, lab)
+	if err := p.removeHosts(lab, j.Name); err != nil {
+		return fmt.Errorf("destroying jail %q: %w", j.Name, err)
+	}
+	if err := p.removeJailDir(lab, j.Name); err != nil {
+		return fmt.Errorf("destroying jail %q: %w", j.Name, err)
+	}
+	return nil
+}
+
+// removeJailDir removes the jail's runtime directory with its UTS mount.
+// The lab's directory stays for Sync to remove: removing it here would race
+// with a parallel CreateJail.
+func (p *Provider) removeJailDir(lab, jail string) error {
+	if err := unbindNS(p.utsPath(lab, jail)); err != nil {
+		return err
+	}
+	return os.RemoveAll(p.jailDir(lab, jail))
+}
+
+// clearStaleJail prepares to create jail: it refuses when the namespace
+// exists, and clears what a namespace deleted by hand left behind (its
+// runtime directory and daemons still running in the dead namespace).
+func (p *Provider) clearStaleJail(lab, jail string) error {
+	if _, err := os.Lstat(netnsPath(jail)); err == nil {
+		if _, err := p.openJail(lab, jail); err == nil {
+			return fmt.Errorf("network namespace %q: %w", jail, fs.ErrExist)
+		}
+		return fmt.Errorf("network namespace %q exists: %w", jail, ErrNotOwned)
+	}
+	if _, err := os.Stat(p.jailDir(lab, jail)); errors.Is(err, fs.ErrNotExist) {
+		return nil
+	}
+	p.ns.drop(jail)
+	if err := p.stopJailDaemons(context.Background(), lab, jail); err != nil {
+		return err
+	}
+	return p.removeJailDir(lab, jail)
+}

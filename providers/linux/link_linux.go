@@ -1,0 +1,272 @@
+package linux
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io/fs"
+	"net"
+	"net/netip"
+	"strconv"
+
+	"github.com/netlab/netlab/plan"
+	"github.com/vishvananda/netlink"
+)
+
+// CreateLink implements plan.Provider: a veth pair whose ends are born in
+// their jails' namespaces, each tagged with the link, addressed, sized and
+// set up or down. On failure nothing of the link is left.
+func (p *Provider) CreateLink(ctx context.Context, lab string, l plan.Link) (plan.Link, error) {
+	ns, err := p.linkJails(lab, l)
+	if err != nil {
+		return l, fmt.Errorf("creating link %q: %w", l.Name, err)
+	}
+
+	attrs := netlink.NewLinkAttrs()
+	attrs.Name = l.Ends[0].Iface
+	attrs.Namespace = netlink.NsFd(ns[0].fd)
+	attrs.MTU = l.MTU
+	if l.Up {
+		attrs.Flags = net.FlagUp // raises this end only; the peer comes up below
+	}
+	veth := &netlink.Veth{
+		LinkAttrs:     attrs,
+		PeerName:      l.Ends[1].Iface,
+		PeerNamespace: netlink.NsFd(ns[1].fd),
+		PeerTxQLen:    -1,
+	}
+	if err := ns[0].h.LinkAdd(veth); err != nil {
+		return l, fmt.Errorf("creating link %q: netlink link add veth %s (in %s) peer %s (in %s): %w",
+			l.Name, l.Ends[0].Iface, l.Ends[0].Jail, l.Ends[1].Iface, l.Ends[1].Jail, err)
+	}
+	p.logf("netlink: %s: link add %s type veth peer %s netns %s", l.Ends[0].Jail, l.Ends[0].Iface, l.Ends[1].Iface, l.Ends[1].Jail)
+
+	// LinkAdd looked up the index of the first end; the peer's is found
+	// by name in its namespace.
+	l.IDs = map[string]string{}
+	for i, e := range l.Ends {
+		var link netlink.Link = veth
+		var err error
+		if i == 1 || veth.Index == 0 {
+			link, err = ns[i].h.LinkByName(e.Iface)
+		}
+		if err == nil {
+			err = p.configureEnd(ns[i], link, lab, l, i)
+		}
+		if err != nil {
+			if derr := ns[0].h.LinkDel(veth); derr != nil {
+				err = errors.Join(err, fmt.Errorf("removing the half-made veth: %w", derr))
+			}
+			return l, fmt.Errorf("creating link %q: %s in %s: %w", l.Name, e.Iface, e.Jail, err)
+		}
+		l.IDs["ifindex"+strconv.Itoa(i)] = strconv.Itoa(link.Attrs().Index)
+	}
+	return l, nil
+}
+
+// configureEnd tags, addresses and raises end i of a new link.
+func (p *Provider) configureEnd(ns *jailNS, link netlink.Link, lab string, l plan.Link, i int) error {
+	alias := linkAlias(lab, l.Name, i)
+	if err := ns.h.LinkSetAlias(link, alias); err != nil {
+		return fmt.Errorf("netlink link set alias %s: %w", alias, err)
+	}
+	if a := l.Ends[i].Address; a.IsValid() {
+		if err := ns.h.AddrAdd(link, &netlink.Addr{IPNet: ipNet(a)}); err != nil {
+			return fmt.Errorf("netlink addr add %s: %w", a, err)
+		}
+		p.logf("netlink: %s: addr add %s dev %s", ns.jail, a, link.Attrs().Name)
+	}
+	if err := p.applyIfaceSysctls(ns, link.Attrs().Name); err != nil {
+		return err
+	}
+	if l.Up && link.Attrs().Flags&net.FlagUp == 0 {
+		if err := ns.h.LinkSetUp(link); err != nil {
+			return fmt.Errorf("netlink link set up: %w", err)
+		}
+	}
+	return nil
+}
+
+// applyIfaceSysctls sets the sysctls the jail wants for a new interface,
+// which did not exist when the jail was created or updated.
+func (p *Provider) applyIfaceSysctls(ns *jailNS, iface string) error {
+	defer p.lockJail(ns.lab, ns.jail)()
+	m, err := p.readMarker(ns.lab, ns.jail)
+	if err != nil {
+		return err
+	}
+	wanted := false
+	for key := range m.Sysctl {
+		wanted = wanted || ifaceOfKey(key) == iface
+	}
+	if !wanted {
+		return nil
+	}
+	if err := inJail(ns.fd, -1, func() error { return setIfaceSysctls(&m, iface) }); err != nil {
+		return err
+	}
+	return p.writeMarker(m)
+}
+
+// linkJails opens the namespaces of both ends after checking the names.
+func (p *Provider) linkJails(lab string, l plan.Link) ([2]*jailNS, error) {
+	var ns [2]*jailNS
+	if err := checkName("lab", lab); err != nil {
+		return ns, err
+	}
+	if err := checkName("link", l.Name); err != nil {
+		return ns, err
+	}
+	for i, e := range l.Ends {
+		if err := checkName("jail", e.Jail); err != nil {
+			return ns, err
+		}
+		var err error
+		if ns[i], err = p.openJail(lab, e.Jail); err != nil {
+			return ns, err
+		}
+	}
+	return ns, nil
+}
+
+// UpdateLink implements plan.Provider. Each end is found by its tag, so a
+// renamed interface is found too.
+func (p *Provider) UpdateLink(ctx context.Context, lab string, from, to plan.Link) (plan.Link, error) {
+	ns, err := p.linkJails(lab, to)
+	if err != nil {
+		return to, fmt.Errorf("updating link %q: %w", to.Name, err)
+	}
+	to.IDs = map[string]string{}
+	for i, e := range to.Ends {
+		link, err := findEnd(ns[i], lab, to.Name, i)
+		if err == nil {
+			err = p.updateEnd(ns[i], link, to, i)
+		}
+		if err != nil {
+			return to, fmt.Errorf("updating link %q: end %s in %s: %w", to.Name, e.Iface, e.Jail, err)
+		}
+		to.IDs["ifindex"+strconv.Itoa(i)] = strconv.Itoa(link.Attrs().Index)
+	}
+	return to, nil
+}
+
+// updateEnd brings one live end to what to says.
+func (p *Provider) updateEnd(ns *jailNS, link netlink.Link, to plan.Link, i int) error {
+	attrs := link.Attrs()
+	want := to.Ends[i]
+	isUp := attrs.Flags&net.FlagUp != 0
+
+	if attrs.Name != want.Iface {
+		// The kernel renames only interfaces that are down.
+		if isUp {
+			if err := ns.h.LinkSetDown(link); err != nil {
+				return fmt.Errorf("netlink link set down: %w", err)
+			}
+			isUp = false
+		}
+		if err := ns.h.LinkSetName(link, want.Iface); err != nil {
+			return fmt.Errorf("netlink link set name %s: %w", want.Iface, err)
+		}
+		p.logf("netlink: %s: link set %s name %s", ns.jail, attrs.Name, want.Iface)
+		if err := p.applyIfaceSysctls(ns, want.Iface); err != nil {
+			return err
+		}
+	}
+	if to.MTU > 0 && attrs.MTU != to.MTU {
+		if err := ns.h.LinkSetMTU(link, to.MTU); err != nil {
+			return fmt.Errorf("netlink link set mtu %d: %w", to.MTU, err)
+		}
+		p.logf("netlink: %s: link set %s mtu %d", ns.jail, want.Iface, to.MTU)
+	}
+	if err := p.syncAddrs(ns, link, want.Address); err != nil {
+		return err
+	}
+	return p.setUp(ns, link, isUp, to.Up)
+}
+
+func (p *Provider) setUp(ns *jailNS, link netlink.Link, isUp, up bool) error {
+	switch {
+	case up && !isUp:
+		if err := ns.h.LinkSetUp(link); err != nil {
+			return fmt.Errorf("netlink link set up: %w", err)
+		}
+		p.logf("netlink: %s: link set %s up", ns.jail, link.Attrs().Name)
+	case !up && isUp:
+		if err := ns.h.LinkSetDown(link); err != nil {
+			return fmt.Errorf("netlink link set down: %w", err)
+		}
+		p.logf("netlink: %s: link set %s down", ns.jail, link.Attrs().Name)
+	}
+	return nil
+}
+
+// syncAddrs leaves want as the interface's only IPv4 address.
+func (p *Provider) syncAddrs(ns *jailNS, link netlink.Link, want netip.Prefix) error {
+	addrs, err := dump(func() ([]netlink.Addr, error) { return ns.h.AddrList(link, netlink.FAMILY_V4) })
+	if err != nil {
+		return fmt.Errorf("netlink addr list: %w", err)
+	}
+	have := false
+	for _, a := range addrs {
+		pfx := prefixOf(a.IPNet)
+		if pfx == want {
+			have = true
+			continue
+		}
+		if err := ns.h.AddrDel(link, &a); err != nil {
+			return fmt.Errorf("netlink addr del %s: %w", pfx, err)
+		}
+		p.logf("netlink: %s: addr del %s dev %s", ns.jail, pfx, link.Attrs().Name)
+	}
+	if have || !want.IsValid() {
+		return nil
+	}
+	if err := ns.h.AddrAdd(link, &netlink.Addr{IPNet: ipNet(want)}); err != nil {
+		return fmt.Errorf("netlink addr add %s: %w", want, err)
+	}
+	p.logf("netlink: %s: addr add %s dev %s", ns.jail, want, link.Attrs().Name)
+	return nil
+}
+
+// DestroyLink implements plan.Provider. Deleting one end of a veth
+// removes both; an end left alone (a broken link) is deleted by itself.
+func (p *Provider) DestroyLink(ctx context.Context, lab string, l plan.Link) error {
+	ns, err := p.linkJails(lab, l)
+	if err != nil {
+		return fmt.Errorf("destroying link %q: %w", l.Name, err)
+	}
+	found := false
+	for i := range l.Ends {
+		link, err := findEnd(ns[i], lab, l.Name, i)
+		if errors.Is(err, fs.ErrNotExist) {
+			continue
+		}
+		if err != nil {
+			return fmt.Errorf("destroying link %q: %w", l.Name, err)
+		}
+		found = true
+		if err := ns[i].h.LinkDel(link); err != nil && !isNoDevice(err) {
+			return fmt.Errorf("destroying link %q: netlink link del %s in %s: %w", l.Name, link.Attrs().Name, ns[i].jail, err)
+		}
+		p.logf("netlink: %s: link del %s", ns[i].jail, link.Attrs().Name)
+	}
+	if !found {
+		return fmt.Errorf("destroying link %q: %w", l.Name, fs.ErrNotExist)
+	}
+	return nil
+}
+
+// findEnd returns the interface tagged as end i of link in ns.
+func findEnd(ns *jailNS, lab, link string, i int) (netlink.Link, error) {
+	links, err := dump(ns.h.LinkList)
+	if err != nil {
+		return nil, fmt.Errorf("netlink link list in %s: %w", ns.jail, err)
+	}
+	for _, l := range links {
+		tl, tn, ti, ok := parseAlias(l.Attrs().Alias)
+		if ok && tl == lab && tn == link && ti == i {
+			return l, nil
+		}
+	}
+	return nil, fmt.Errorf("end %d of link %q in %s: %w", i, link, ns.jail, fs.ErrNotExist)
+}

@@ -1,0 +1,370 @@
+package linux
+
+import (
+	"context"
+	"fmt"
+	"net"
+	"net/netip"
+	"os"
+	"path/filepath"
+	"sort"
+	"strconv"
+
+	"github.com/netlab/netlab/plan"
+	"github.com/vishvananda/netlink"
+	"golang.org/x/sys/unix"
+)
+
+// Observe implements plan.Provider. It reads only namespaces whose marker
+// names the lab and whose inode matches it, and changes nothing.
+func (p *Provider) Observe(ctx context.Context, want *plan.Lab) (*plan.Observation, error) {
+	if err := checkName("lab", want.Name); err != nil {
+		return nil, err
+	}
+	owned, err := p.ownedJails(want.Name)
+	if err != nil {
+		return nil, fmt.Errorf("observing lab %q: %w", want.Name, err)
+	}
+	obs := &plan.Observation{Lab: plan.Lab{Name: want.Name}}
+	ends := map[string]*[2]*endObs{}
+	for _, m := range owned {
+		jo, err := p.observeJail(want, m)
+		if err != nil {
+			return nil, fmt.Errorf("observing lab %q: %w", want.Name, err)
+		}
+		obs.Lab.Jails = append(obs.Lab.Jails, jo.jail)
+		obs.Lab.Daemons = append(obs.Lab.Daemons, jo.daemons...)
+		for _, e := range jo.ends {
+			if ends[e.link] == nil {
+				ends[e.link] = &[2]*endObs{}
+			}
+			ends[e.link][e.index] = e
+		}
+		obs.Clashes = append(obs.Clashes, ifaceClashes(want, m.Jail, jo.foreign)...)
+	}
+	for name, pair := range ends {
+		obs.Lab.Links = append(obs.Lab.Links, buildLink(want, name, *pair))
+	}
+	jailClashes, err := p.jailClashes(want, owned)
+	if err != nil {
+		return nil, fmt.Errorf("observing lab %q: %w", want.Name, err)
+	}
+	obs.Clashes = append(jailClashes, obs.Clashes...)
+	obs.Lab.Sort()
+	return obs, nil
+}
+
+// ownedJails returns the markers of the lab's jails whose namespace is
+// live, sorted by jail name. A marker left by a namespace that was
+// deleted, or whose name now holds another namespace, is skipped.
+func (p *Provider) ownedJails(lab string) ([]marker, error) {
+	files, err := filepath.Glob(filepath.Join(p.labDir(lab), "*", "jail.json"))
+	if err != nil {
+		return nil, err
+	}
+	var out []marker
+	for _, f := range files {
+		jail := filepath.Base(filepath.Dir(f))
+		if checkName("jail", jail) != nil {
+			continue
+		}
+		m, err := p.readMarker(lab, jail)
+		if err != nil {
+			continue // a marker being replaced, or not ours
+		}
+		if ino, err := inode(netnsPath(jail)); err == nil && ino == m.Netns {
+			out = append(out, m)
+		}
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].Jail < out[j].Jail })
+	return out, nil
+}
+
+// jailObs is what one namespace holds.
+type jailObs struct {
+	jail    plan.Jail
+	ends    []*endObs
+	daemons []plan.Daemon
+	// foreign names the interfaces that carry no tag of this lab.
+	foreign map[string]bool
+}
+
+// endObs is one tagged interface.
+type endObs struct {
+	link   string
+	index  int
+	jail   string
+	iface  string
+	ifidx  int
+	peer   int // the veth peer's ifindex, in the peer's namespace
+	up     bool
+	mtu    int
+	addrs  []netip.Prefix
+	broken string
+}
+
+func (p *Provider) observeJail(want *plan.Lab, m marker) (jailObs, error) {
+	jo := jailObs{foreign: map[string]bool{}}
+	ns, err := p.openJail(m.Lab, m.Jail)
+	if err != nil {
+		return jo, err
+	}
+	j := plan.Jail{Name: m.Jail, Addr: jailAddr(want, m.Jail), Path: m.Path}
+	j = withJailIDs(j, m.Netns)
+	if err := p.readJailSettings(ns, m, &j); err != nil {
+		j.Broken = err.Error()
+	}
+	routes, err := staticRoutes(ns)
+	if err != nil {
+		return jo, err
+	}
+	for _, r := range routes {
+		j.Routes = append(j.Routes, r.Route)
+	}
+	jo.jail = j
+
+	if err := observeLinks(ns, &jo); err != nil {
+		return jo, err
+	}
+	jo.daemons, err = p.observeDaemons(want, m)
+	return jo, err
+}
+
+// readJailSettings reads hostname, forwarding and the managed sysctls
+// from inside the jail.
+func (p *Provider) readJailSettings(ns *jailNS, m marker, j *plan.Jail) error {
+	uts, err := p.openUTS(m)
+	if err != nil {
+		return fmt.Errorf("UTS namespace missing: %v", err)
+	}
+	defer unix.Close(uts)
+	return inJail(ns.fd, uts, func() error {
+		var u unix.Utsname
+		if err := unix.Uname(&u); err != nil {
+			return fmt.Errorf("uname: %w", err)
+		}
+		j.Hostname = unix.ByteSliceToString(u.Nodename[:])
+		fwd, err := readSysctl(forwardingKey)
+		if err != nil {
+			return err
+		}
+		j.Forwarding = fwd == "1"
+		for _, key := range sortedKeys(m.SysctlBefore) {
+			if v, err := readSysctl(key); err == nil {
+				if j.Sysctl == nil {
+					j.Sysctl = map[string]string{}
+				}
+				j.Sysctl[key] = v
+			}
+		}
+		return nil
+	})
+}
+
+// observeLinks lists the namespace's interfaces: those tagged by the lab
+// become ends, the others are noted as foreign.
+func observeLinks(ns *jailNS, jo *jailObs) error {
+	links, err := dump(ns.h.LinkList)
+	if err != nil {
+		return fmt.Errorf("netlink link list in %s: %w", ns.jail, err)
+	}
+	addrs, err := dump(func() ([]netlink.Addr, error) { return ns.h.AddrList(nil, netlink.FAMILY_V4) })
+	if err != nil {
+		return fmt.Errorf("netlink addr list in %s: %w", ns.jail, err)
+	}
+	byIndex := map[int][]netip.Prefix{}
+	for _, a := range addrs {
+		byIndex[a.LinkIndex] = append(byIndex[a.LinkIndex], prefixOf(a.IPNet))
+	}
+	for _, l := range links {
+		a := l.Attrs()
+		lab, link, i, ok := parseAlias(a.Alias)
+		if !ok || lab != ns.lab {
+			if a.Index != loopbackIndex {
+				jo.foreign[a.Name] = true
+			}
+			continue
+		}
+		e := &endObs{
+			link: link, index: i, jail: ns.jail, iface: a.Name, ifidx: a.Index,
+			peer: a.ParentIndex, up: a.Flags&net.FlagUp != 0, mtu: a.MTU, addrs: byIndex[a.Index],
+		}
+		if _, isVeth := l.(*netlink.Veth); !isVeth {
+			e.broken = fmt.Sprintf("%s in %s is a %s, not a veth", a.Name, ns.jail, l.Type())
+		}
+		jo.ends = append(jo.ends, e)
+	}
+	return nil
+}
+
+// buildLink assembles a link from the ends found; a missing end, ends
+// that are not each other's peers, or an end that is no veth make it
+// Broken.
+func buildLink(want *plan.Lab, name string, ends [2]*endObs) plan.Link {
+	l := plan.Link{Name: name, Addr: linkAddr(want, name), Up: true, MTU: -1}
+	l.IDs = map[string]string{}
+	wl := want.Link(name)
+	for i, e := range ends {
+		if e == nil {
+			l.Broken = fmt.Sprintf("end %d is missing: its peer is gone or in a namespace the lab does not own", i)
+			continue
+		}
+		var wantAddr netip.Prefix
+		if wl != nil {
+			wantAddr = wl.Ends[i].Address
+		}
+		l.Ends[i] = plan.End{Jail: e.jail, Iface: e.iface}
+		l.Ends[i].Address, l.Ends[i].Stray = pickAddress(e.addrs, wantAddr)
+		l.IDs["ifindex"+strconv.Itoa(i)] = strconv.Itoa(e.ifidx)
+		l.Up = l.Up && e.up
+		if l.MTU == -1 {
+			l.MTU = e.mtu
+		} else if l.MTU != e.mtu {
+			l.MTU = 0
+		}
+		if e.broken != "" {
+			l.Broken = e.broken
+		}
+		if !l.Subnet.IsValid() && l.Ends[i].Address.IsValid() {
+			l.Subnet = l.Ends[i].Address.Masked()
+		}
+	}
+	if l.Broken == "" && (ends[0].peer != ends[1].ifidx || ends[1].peer != ends[0].ifidx) {
+		l.Broken = fmt.Sprintf("%s in %s and %s in %s are not peers of one veth pair",
+			ends[0].iface, ends[0].jail, ends[1].iface, ends[1].jail)
+	}
+	if l.MTU == -1 {
+		l.MTU = 0
+	}
+	return l
+}
+
+// pickAddress takes want as the end's address when the interface has it,
+// else the lowest address; the rest are stray.
+func pickAddress(addrs []netip.Prefix, want netip.Prefix) (netip.Prefix, []netip.Prefix) {
+	sorted := append([]netip.Prefix(nil), addrs...)
+	sort.Slice(sorted, func(i, j int) bool { return sorted[i].Addr().Less(sorted[j].Addr()) })
+	var addr netip.Prefix
+	for _, a := range sorted {
+		if a == want {
+			addr = a
+		}
+	}
+	if !addr.IsValid() && len(sorted) > 0 {
+		addr = sorted[0]
+	}
+	var stray []netip.Prefix
+	for _, a := range sorted {
+		if a != addr {
+			stray = append(stray, a)
+		}
+	}
+	return addr, stray
+}
+
+func (p *Provider) observeDaemons(want *plan.Lab, m marker) ([]plan.Daemon, error) {
+	specs, err := p.jailSpecs(m.Lab, m.Jail)
+	if err != nil {
+		return nil, err
+	}
+	var out []plan.Daemon
+	for _, s := range specs {
+		if !s.running() {
+			continue
+		}
+		d := plan.Daemon{
+			Jail: m.Jail, Name: s.Name, Addr: daemonAddr(want, m.Jail, s.Name),
+			Kind: s.Kind, Implementation: s.Implementation, Command: s.Command,
+			Live: plan.Live{IDs: map[string]string{"pid": strconv.Itoa(s.Pid)}},
+		}
+		if ino, err := processNetns(s.Pid); err == nil && ino != m.Netns {
+			d.Broken = fmt.Sprintf("pid %d runs in network namespace %d, not the jail's %d", s.Pid, ino, m.Netns)
+		}
+		out = append(out, d)
+	}
+	return out, nil
+}
+
+// jailClashes names the jails of want whose namespace name is held by a
+// namespace the lab does not own.
+func (p *Provider) jailClashes(want *plan.Lab, owned []marker) ([]plan.Clash, error) {
+	mine := map[string]bool{}
+	for _, m := range owned {
+		mine[m.Jail] = true
+	}
+	var out []plan.Clash
+	for _, j := range want.Jails {
+		if mine[j.Name] {
+			continue
+		}
+		if _, err := os.Lstat(netnsPath(j.Name)); err != nil {
+			continue
+		}
+		obj := fmt.Sprintf("network namespace %q", j.Name)
+		if other := p.otherOwner(want.Name, j.Name); other != "" {
+			obj += fmt.Sprintf(" of lab %q", other)
+		}
+		out = append(out, plan.Clash{Addr: jailAddr(want, j.Name), Object: obj})
+	}
+	return out, nil
+}
+
+// otherOwner returns the lab, other than lab, whose marker claims the
+// namespace now named jail.
+func (p *Provider) otherOwner(lab, jail string) string {
+	ino, err := inode(netnsPath(jail))
+	if err != nil {
+		return ""
+	}
+	files, _ := filepath.Glob(filepath.Join(p.runDir, "*", jail, "jail.json"))
+	for _, f := range files {
+		other := filepath.Base(filepath.Dir(filepath.Dir(f)))
+		if other == lab {
+			continue
+		}
+		if m, err := p.readMarker(other, jail); err == nil && m.Netns == ino {
+			return other
+		}
+	}
+	return ""
+}
+
+// ifaceClashes names the links of want whose interface name in jail is
+// held by an interface the lab did not tag.
+func ifaceClashes(want *plan.Lab, jail string, foreign map[string]bool) []plan.Clash {
+	var out []plan.Clash
+	for _, l := range want.Links {
+		for _, e := range l.Ends {
+			if e.Jail == jail && foreign[e.Iface] {
+				out = append(out, plan.Clash{
+					Addr:   linkAddr(want, l.Name),
+					Object: fmt.Sprintf("interface %q in network namespace %q", e.Iface, jail),
+				})
+			}
+		}
+	}
+	return out
+}
+
+func jailAddr(want *plan.Lab, name string) string {
+	if j := want.Jail(name); j != nil && j.Addr != "" {
+		return j.Addr
+	}
+	return "jail." + name
+}
+
+func linkAddr(want *plan.Lab, name string) string {
+	if l := want.Link(name); l != nil && l.Addr != "" {
+		return l.Addr
+	}
+	return "link." + name
+}
+
+func daemonAddr(want *plan.Lab, jail, name string) string {
+	for _, d := range want.Daemons {
+		if d.Jail == jail && d.Name == name && d.Addr != "" {
+			return d.Addr
+		}
+	}
+	return "daemon." + jail + "." + name
+}
