@@ -21,7 +21,7 @@ import (
 // Defaults for Options left zero.
 const (
 	DefaultPoll    = time.Second
-	DefaultWindow  = 10 * time.Millisecond
+	DefaultWindow  = 20 * time.Millisecond
 	DefaultMaxRate = 200
 )
 

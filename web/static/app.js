@@ -3,7 +3,9 @@
 "use strict";
 
 const SVG = "http://www.w3.org/2000/svg";
-const HOP_MS = 400;          // one link crossing at 1x
+const HOP_MS = 150;          // one link crossing at 1x
+const BURST_US = 100000;     // packets of a flow closer than this play one after another
+const HOLD_MS = 60;          // packets wait this long to be sorted by capture time
 const MAX_PENDING = 2000;    // packets waiting to be animated
 const MAX_BACKLOG_MS = 8000; // a flow further behind than this skips packets
 const MAX_ROWS = 300;        // event list rows
@@ -20,16 +22,18 @@ const state = {
   paused: false,
   stepUntil: null,
   speed: 1,
+  inbox: [],          // received, held to be sorted by capture time
   pending: [],        // scheduled, not yet started, sorted by start
   active: [],         // moving now
   cursor: new Map(),  // flow -> playback time its next hop may start
+  lastT: new Map(),   // flow -> capture time of its last packet
   filters: new Set(["echo", "udp", "error", "icmp", "rip"]),
   nextSeq: null,
   missed: 0,
   skipped: 0,
   shown: 0,
   picks: [],
-  stats: { received: 0, latencies: [], deliveries: [] },
+  stats: { received: 0, latencies: [], deliveries: [], late: 0 },
 };
 
 // Exposed for the end-to-end test and the benchmark: counters only.
@@ -82,6 +86,7 @@ function onHello(msg) {
 }
 
 function onStats(msg) {
+  state.stats.late = Number(msg.late) || 0;
   const cap = String(msg.capture || "");
   $("capture").textContent = cap === "running" ? "capturing" : "capture: " + cap;
   $("capture").className = cap === "running" ? "badge" : "badge bad";
@@ -126,11 +131,15 @@ function drawLinks(links) {
     const cls = "link" + (l.broken ? " broken" : l.up ? "" : " down");
     const lg = el("g", { class: cls, "data-name": l.name, "data-up": l.up ? "true" : "false" });
     lg.appendChild(el("line", { x1: a.x, y1: a.y, x2: b.x, y2: b.y }));
+    const len = Math.hypot(b.x - a.x, b.y - a.y) || 1;
+    const ux = (b.x - a.x) / len, uy = (b.y - a.y) / len;
     for (const [i, e] of ends.entries()) {
       if (!e.addr) continue;
-      const p = i === 0 ? 0.27 : 0.73;
-      const x = a.x + (b.x - a.x) * p, y = a.y + (b.y - a.y) * p;
-      lg.appendChild(el("text", { x: x + 6, y: y - 6 }, String(e.addr).replace(/\/\d+$/, "")));
+      // Beside the line, clear of the jail's circle, on the end's side.
+      const d = Math.min(len * 0.3, 40 + 4 * String(e.addr).length);
+      const [ox, oy] = i === 0 ? [a.x + ux * d, a.y + uy * d] : [b.x - ux * d, b.y - uy * d];
+      lg.appendChild(el("text", { x: ox - uy * 12, y: oy + ux * 12, "text-anchor": "middle", "dominant-baseline": "central" },
+        String(e.addr).replace(/\/\d+$/, "")));
     }
     if (!l.up || l.broken) {
       lg.appendChild(el("text", { class: "state", x: (a.x + b.x) / 2 + 8, y: (a.y + b.y) / 2 + 14 },
@@ -235,10 +244,10 @@ function onRun(m) {
       output(`[${Number(m.id)}] ${m.from} -> ${m.to}: ${(m.argv || []).join(" ")}`);
       break;
     case "line":
-      output(`[${Number(m.id)}] ${m.line}`);
+      output(`[${Number(m.id)}] ${m.line || ""}`);
       break;
     case "exit":
-      output(`[${Number(m.id)}] ${m.status}`);
+      output(`[${Number(m.id)}] ${m.status || ""}`);
       break;
   }
 }
@@ -271,8 +280,23 @@ function onPackets(msg) {
     state.nextSeq = seq + 1;
     recordLatency(now - Number(p.t), now - Number(msg.sent));
     if (!state.filters.has(category(p.kind))) continue;
-    schedule(p);
+    if (state.inbox.length < MAX_PENDING) state.inbox.push({ p, at: performance.now() });
+    else state.skipped++;
   }
+}
+
+// release schedules the packets held long enough, in capture order: the
+// server orders them already, but one that reached it late is put back in
+// its place here. A packet goes with the newest one that has waited
+// HOLD_MS when it is older than that one.
+function release(now) {
+  if (state.inbox.length === 0) return;
+  state.inbox.sort((a, b) => Number(a.p.t) - Number(b.p.t));
+  let cut = -1;
+  for (let i = 0; i < state.inbox.length; i++) {
+    if (now - state.inbox[i].at >= HOLD_MS) cut = i;
+  }
+  for (const x of state.inbox.splice(0, cut + 1)) schedule(x.p);
 }
 
 function recordLatency(capture, delivery) {
@@ -284,19 +308,27 @@ function recordLatency(capture, delivery) {
   if (s.deliveries.length > 5000) s.deliveries.splice(0, 1000);
 }
 
-// schedule gives a packet its slot on the playback clock: packets of one
-// flow cross one after another, different flows move at once.
+// schedule gives a packet its slot on the playback clock. The packets of
+// one burst of a flow (an echo and its reply, a traceroute's probes and
+// answers: microseconds apart on the wire) cross one after another; a
+// packet that comes after a pause in its flow (the next ping) starts at
+// once, as it did on the wire. While paused, everything queues up.
 function schedule(p) {
   const flow = String(p.flow || "");
-  const start = Math.max(state.vt, state.cursor.get(flow) || 0);
+  const t = Number(p.t);
+  const burst = t - (state.lastT.get(flow) ?? -Infinity) <= BURST_US;
+  state.lastT.set(flow, t);
+  let start = state.vt;
+  if (p.kind !== "rip" && (burst || state.paused)) start = Math.max(start, state.cursor.get(flow) || 0);
   if (start - state.vt > MAX_BACKLOG_MS || state.pending.length >= MAX_PENDING) {
     state.skipped++;
     listEvent(p, true);
     return;
   }
+  // A new burst starts a chain of its own, beside what still plays.
   state.cursor.set(flow, start + HOP_MS);
   state.pending.push({ p, start });
-  // Starts only grow within a flow; across flows keep the list sorted.
+  // Keep the list sorted by start; a new packet usually goes last.
   for (let i = state.pending.length - 1; i > 0 && state.pending[i - 1].start > start; i--) {
     [state.pending[i - 1], state.pending[i]] = [state.pending[i], state.pending[i - 1]];
   }
@@ -340,6 +372,7 @@ function listEvent(p, skipped) {
   tr.dataset.kind = String(p.kind || "");
   tr.dataset.from = String(p.from || "");
   tr.dataset.to = String(p.to || "");
+  tr.dataset.t = String(Number(p.t));
   const t = new Date(Number(p.t) / 1000);
   const us = String(Math.floor(Number(p.t) % 1000000)).padStart(6, "0");
   const time = t.toTimeString().slice(0, 8) + "." + us;
@@ -357,13 +390,20 @@ function place(item) {
   const p = item.p;
   const from = state.jails.get(String(p.jail)), to = state.jails.get(String(p.peer));
   if (!from || !to) return false;
+  // From the edge of one jail's circle to the edge of the other's.
+  const len = Math.hypot(to.x - from.x, to.y - from.y) || 1;
+  const edge = Math.min(34, len / 3);
+  const ux = (to.x - from.x) / len, uy = (to.y - from.y) / len;
   const f = Math.min(Math.max((state.vt - item.start) / HOP_MS, 0), 1);
-  item.el.setAttribute("transform", `translate(${from.x + (to.x - from.x) * f} ${from.y + (to.y - from.y) * f})`);
+  const d = edge + (len - 2 * edge) * f;
+  item.el.setAttribute("transform", `translate(${from.x + ux * d} ${from.y + uy * d})`);
   return true;
 }
 
 function frame(ts) {
-  const dt = Math.min(ts - (state.lastFrame || ts), 100);
+  // Slow frames (a busy machine) still keep time; a hidden tab's pause
+  // does not make everything jump at once.
+  const dt = Math.min(Math.max(ts - (state.lastFrame || ts), 0), 1000);
   state.lastFrame = ts;
   if (!state.paused || state.stepUntil !== null) {
     state.vt += dt * state.speed;
@@ -372,6 +412,7 @@ function frame(ts) {
       state.stepUntil = null;
     }
   }
+  release(performance.now());
   while (state.pending.length && state.pending[0].start <= state.vt) begin(state.pending.shift());
   state.active = state.active.filter((item) => {
     if (state.vt >= item.start + HOP_MS || !place(item)) {
