@@ -98,6 +98,7 @@ two (--auto-approve).`,
 		a.listCommand(),
 		a.versionCommand(),
 		a.forceUnlockCommand(),
+		a.webCommand(),
 	)
 	a.addConsoleCommands(root)
 	return root
