@@ -137,6 +137,39 @@ test("a ping vm4 -> vm6 crosses vm1-vm4, vm1-vm2, vm2-vm6 in that order", async 
     { timeout: 15_000 });
 });
 
+// echoRows returns the links of the echo packets listed since a time,
+// oldest first.
+async function echoRows(since) {
+  const links = await page.$$eval("#event-list tr", (rows, since) => rows
+    .filter((r) => r.dataset.kind.startsWith("echo-") && Number(r.dataset.t) >= since)
+    .map((r) => r.dataset.kind + " " + r.dataset.link), since);
+  return links.reverse();
+}
+
+test("paused, the page plays one packet per step", async () => {
+  await page.uncheck('#filters input[data-filter="rip"]');
+  await page.waitForTimeout(1500); // the last ping's packets land
+  await page.click("#pause");
+  const since = await startPing("vm4", "vm6");
+  await page.waitForFunction(() => document.getElementById("output").textContent.includes("icmp_seq=1"));
+  await page.waitForTimeout(500);
+  assert.deepEqual(await echoRows(since), [], "a packet played while paused");
+
+  await page.click("#step");
+  await page.waitForFunction((since) => [...document.querySelectorAll("#event-list tr")]
+    .some((r) => r.dataset.kind === "echo-request" && Number(r.dataset.t) >= since), since);
+  await page.waitForTimeout(600); // the stepped packet lands; nothing else moves
+  assert.deepEqual(await echoRows(since), ["echo-request vm1-vm4"]);
+  await page.click("#step");
+  await page.waitForTimeout(600);
+  assert.deepEqual(await echoRows(since), ["echo-request vm1-vm4", "echo-request vm1-vm2"]);
+
+  await page.click("#pause");
+  await page.check('#filters input[data-filter="rip"]');
+  await page.waitForFunction(() => document.getElementById("output").textContent.includes("3 received"),
+    null, { timeout: 15_000 });
+});
+
 test("vm1-vm2 set down with apply is drawn down, and the next ping goes round by vm3", async () => {
   const src = await readFile(LAB, "utf8");
   const edited = src.replace(/link "vm1-vm2" \{/, 'link "vm1-vm2" {\n  up = false');

@@ -20,7 +20,7 @@ const state = {
   vt: 0,              // playback clock in ms
   lastFrame: 0,
   paused: false,
-  stepUntil: null,
+  stepping: null,     // the one packet a step plays while paused
   speed: 1,
   inbox: [],          // received, held to be sorted by capture time
   pending: [],        // scheduled, not yet started, sorted by start
@@ -327,7 +327,7 @@ function schedule(p) {
   }
   // A new burst starts a chain of its own, beside what still plays.
   state.cursor.set(flow, start + HOP_MS);
-  state.pending.push({ p, start });
+  state.pending.push({ p, start, progress: 0 });
   // Keep the list sorted by start; a new packet usually goes last.
   for (let i = state.pending.length - 1; i > 0 && state.pending[i - 1].start > start; i--) {
     [state.pending[i - 1], state.pending[i]] = [state.pending[i], state.pending[i - 1]];
@@ -394,29 +394,31 @@ function place(item) {
   const len = Math.hypot(to.x - from.x, to.y - from.y) || 1;
   const edge = Math.min(34, len / 3);
   const ux = (to.x - from.x) / len, uy = (to.y - from.y) / len;
-  const f = Math.min(Math.max((state.vt - item.start) / HOP_MS, 0), 1);
+  const f = Math.min(Math.max(item.progress / HOP_MS, 0), 1);
   const d = edge + (len - 2 * edge) * f;
   item.el.setAttribute("transform", `translate(${from.x + ux * d} ${from.y + uy * d})`);
   return true;
 }
 
+// frame moves the playback clock and every packet in flight, unless
+// paused; paused, only a stepped packet moves.
 function frame(ts) {
   // Slow frames (a busy machine) still keep time; a hidden tab's pause
   // does not make everything jump at once.
-  const dt = Math.min(Math.max(ts - (state.lastFrame || ts), 0), 1000);
+  const dt = Math.min(Math.max(ts - (state.lastFrame || ts), 0), 1000) * state.speed;
   state.lastFrame = ts;
-  if (!state.paused || state.stepUntil !== null) {
-    state.vt += dt * state.speed;
-    if (state.stepUntil !== null && state.vt >= state.stepUntil) {
-      state.vt = state.stepUntil;
-      state.stepUntil = null;
-    }
-  }
   release(performance.now());
-  while (state.pending.length && state.pending[0].start <= state.vt) begin(state.pending.shift());
+  if (!state.paused) {
+    state.vt += dt;
+    for (const item of state.active) item.progress += dt;
+    while (state.pending.length && state.pending[0].start <= state.vt) begin(state.pending.shift());
+  } else if (state.stepping) {
+    state.stepping.progress += dt;
+  }
   state.active = state.active.filter((item) => {
-    if (state.vt >= item.start + HOP_MS || !place(item)) {
+    if (item.progress >= HOP_MS || !place(item)) {
       item.el.remove();
+      if (item === state.stepping) state.stepping = null;
       return false;
     }
     return true;
@@ -428,20 +430,22 @@ function frame(ts) {
 
 function setPaused(on) {
   state.paused = on;
-  state.stepUntil = null;
+  state.stepping = null;
   $("pause").textContent = on ? "Play" : "Pause";
   $("step").disabled = !on;
 }
 
+// step plays one packet while paused: the oldest one in flight, or else
+// the next one waiting.
 function step() {
-  if (!state.paused || state.stepUntil !== null) return;
-  const next = state.pending[0];
-  if (next) {
+  if (!state.paused || state.stepping) return;
+  let next = state.active.reduce((a, b) => (a && a.start <= b.start ? a : b), null);
+  if (!next && state.pending.length) {
+    next = state.pending.shift();
     state.vt = Math.max(state.vt, next.start);
-    state.stepUntil = next.start + HOP_MS;
-  } else if (state.active.length) {
-    state.stepUntil = Math.max(...state.active.map((a) => a.start)) + HOP_MS;
+    begin(next);
   }
+  state.stepping = next;
 }
 
 function setup() {
