@@ -8,7 +8,6 @@ import (
 	"fmt"
 	"io"
 	"net/http"
-	"net/netip"
 	"os/exec"
 	"strings"
 	"sync/atomic"
@@ -225,7 +224,7 @@ func (s *Server) jailRoutes(w http.ResponseWriter, r *http.Request) {
 	reply := routesReply{Jail: jail, Routes: []route{}}
 	for _, kr := range krs {
 		rt := route{To: kr.To.String(), Dev: kr.Dev, Origin: kr.Origin, Metric: kr.Metric}
-		if kr.Via.IsValid() && kr.Via != (netip.Addr{}) {
+		if kr.Via.IsValid() {
 			rt.Via = kr.Via.String()
 		}
 		reply.Routes = append(reply.Routes, rt)

@@ -86,14 +86,13 @@ func (s *Server) events(w http.ResponseWriter, r *http.Request) {
 	ping := time.NewTicker(keepAlive)
 	defer ping.Stop()
 	for {
-		var msg []byte
+		var msg []byte // nil: a keep-alive comment
 		select {
 		case <-r.Context().Done():
 			return
 		case <-c.gone:
 			return
 		case <-ping.C:
-			msg = []byte(nil)
 		case msg = <-c.control:
 		case msg = <-c.packets:
 		}
