@@ -87,6 +87,7 @@ func TestLifecycle(t *testing.T) {
 	t.Run("drift-and-repair", func(t *testing.T) { driftAndRepair(t, p, want) })
 	t.Run("update-link", func(t *testing.T) { updateLink(t, p, want) })
 	t.Run("update-jail", func(t *testing.T) { updateJail(t, p, want) })
+	t.Run("set-routes", func(t *testing.T) { setRoutes(t, p, want) })
 	t.Run("destroy", func(t *testing.T) { destroyAndCheck(t, p, want) })
 }
 
@@ -376,6 +377,49 @@ func updateJail(t *testing.T, p *Provider, want *plan.Lab) {
 	}
 	if _, err := p.UpdateJail(ctx, want.Name, to, from); err != nil {
 		t.Fatal(err)
+	}
+	expectObserved(t, p, want)
+}
+
+// setRoutes replaces nltA3's static routes and restores them; routes of
+// other origins (bird's) are left alone.
+func setRoutes(t *testing.T, p *Provider, want *plan.Lab) {
+	ctx := context.Background()
+	other := []plan.Route{
+		{To: pfx("0.0.0.0/0"), Via: pfx("10.91.13.1/32").Addr()},
+		{To: pfx("172.16.0.0/12"), Via: pfx("10.91.23.1/32").Addr()},
+		{To: pfx("192.168.77.0/24"), Via: pfx("10.91.13.1/32").Addr()}, // new gateway
+	}
+	if err := p.SetRoutes(ctx, want.Name, "nltA3", other); err != nil {
+		t.Fatal(err)
+	}
+	obs, err := p.Observe(ctx, want)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := obs.Lab.Jail("nltA3").Routes; !reflect.DeepEqual(got, other) {
+		t.Errorf("routes after SetRoutes: %v, want %v", got, other)
+	}
+	routes, err := p.Routes(ctx, want.Name, "nltA3")
+	if err != nil {
+		t.Fatal(err)
+	}
+	rip := 0
+	for _, r := range routes {
+		if r.Origin == "rip" {
+			rip++
+		}
+	}
+	if rip == 0 {
+		t.Errorf("SetRoutes removed bird's routes: %+v", routes)
+	}
+	if err := p.SetRoutes(ctx, want.Name, "nltA3", want.Jail("nltA3").Routes); err != nil {
+		t.Fatal(err)
+	}
+	// A gateway on no link is refused, and the routes stay as they were.
+	err = p.SetRoutes(ctx, want.Name, "nltA3", []plan.Route{{To: pfx("10.200.0.0/16"), Via: pfx("10.99.99.99/32").Addr()}})
+	if err == nil || !strings.Contains(err.Error(), "10.200.0.0/16") {
+		t.Errorf("SetRoutes with an unreachable gateway: %v, want an error naming the route", err)
 	}
 	expectObserved(t, p, want)
 }
