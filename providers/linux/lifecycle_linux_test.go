@@ -8,6 +8,7 @@ import (
 	"net/netip"
 	"os"
 	"reflect"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -382,9 +383,20 @@ func updateJail(t *testing.T, p *Provider, want *plan.Lab) {
 }
 
 // setRoutes replaces nltA3's static routes and restores them; routes of
-// other origins (bird's) are left alone.
+// other origins are left alone.
 func setRoutes(t *testing.T, p *Provider, want *plan.Lab) {
 	ctx := context.Background()
+	a3, err := p.openJail(want.Name, "nltA3")
+	if err != nil {
+		t.Fatal(err)
+	}
+	foreign := &netlink.Route{Dst: ipNet(pfx("10.250.0.0/16")), Gw: pfx("10.91.23.1/32").Addr().AsSlice(),
+		Protocol: unix.RTPROT_BOOT, Table: unix.RT_TABLE_MAIN}
+	if err := a3.h.RouteAdd(foreign); err != nil {
+		t.Fatal(err)
+	}
+	defer a3.h.RouteDel(foreign)
+
 	other := []plan.Route{
 		{To: pfx("0.0.0.0/0"), Via: pfx("10.91.13.1/32").Addr()},
 		{To: pfx("172.16.0.0/12"), Via: pfx("10.91.23.1/32").Addr()},
@@ -404,14 +416,8 @@ func setRoutes(t *testing.T, p *Provider, want *plan.Lab) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	rip := 0
-	for _, r := range routes {
-		if r.Origin == "rip" {
-			rip++
-		}
-	}
-	if rip == 0 {
-		t.Errorf("SetRoutes removed bird's routes: %+v", routes)
+	if !slices.ContainsFunc(routes, func(r plan.KernelRoute) bool { return r.To == pfx("10.250.0.0/16") && r.Origin == "kernel" }) {
+		t.Errorf("SetRoutes removed a route it does not manage: %+v", routes)
 	}
 	if err := p.SetRoutes(ctx, want.Name, "nltA3", want.Jail("nltA3").Routes); err != nil {
 		t.Fatal(err)
