@@ -2,6 +2,7 @@ package linux
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"net"
 	"net/netip"
@@ -18,6 +19,9 @@ import (
 // Observe implements plan.Provider. It reads only namespaces whose marker
 // names the lab and whose inode matches it, and changes nothing.
 func (p *Provider) Observe(ctx context.Context, want *plan.Lab) (*plan.Observation, error) {
+	if want == nil {
+		return nil, errors.New("observing: no lab given")
+	}
 	if err := checkName("lab", want.Name); err != nil {
 		return nil, err
 	}
