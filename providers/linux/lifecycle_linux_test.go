@@ -212,6 +212,18 @@ func checkSSHD(t *testing.T, p *Provider, lab *plan.Lab) {
 	if jail, _ := inode(netnsPath("nltA1")); ino != jail {
 		t.Errorf("sshd runs in namespace %d, want the jail's %d", ino, jail)
 	}
+
+	// Another jail reaches it by name and gets the host key netlab made.
+	lookPath(t, "ssh-keyscan")
+	pub, err := os.ReadFile(p.daemonFile(lab.Name, "nltA1", "ssh", "key.pub"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	key := strings.Fields(string(pub))[1]
+	out, err := inJailOutput(context.Background(), p, lab.Name, "nltA2", "ssh-keyscan", "-T", "3", "-t", "ed25519", "nltA1")
+	if err != nil || !strings.Contains(out, key) {
+		t.Errorf("ssh-keyscan nltA1 from nltA2: %v\n%s\nwant key %s", err, out, key)
+	}
 }
 
 // driftAndRepair changes the lab by hand behind the provider's back, then
