@@ -3,6 +3,7 @@ package plan
 import (
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/hashicorp/hcl/v2"
 	"github.com/hashicorp/hcl/v2/hclsyntax"
@@ -55,6 +56,11 @@ func TestFunctions(t *testing.T) {
 		{"coalesce-null", `coalesce(null, "", "c")`, cty.StringVal("c")},
 		{"try", `try(tonumber("x"), 7)`, cty.NumberIntVal(7)},
 		{"coalesce", `coalesce("", "b")`, cty.StringVal("b")},
+		{"toset-dedup", `toset(["b", "a", "b"])`, cty.SetVal([]cty.Value{cty.StringVal("a"), cty.StringVal("b")})},
+		{"toset-empty", `toset([])`, cty.SetValEmpty(cty.DynamicPseudoType)},
+		{"tolist-mixed", `tolist([1, "a"])`, cty.ListVal([]cty.Value{cty.StringVal("1"), cty.StringVal("a")})},
+		{"tomap-object", `tomap({a = 1, b = 2})`, cty.MapVal(map[string]cty.Value{"a": cty.NumberIntVal(1), "b": cty.NumberIntVal(2)})},
+		{"toset-of-set", `toset(toset(["x"]))`, cty.SetVal([]cty.Value{cty.StringVal("x")})},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -66,6 +72,19 @@ func TestFunctions(t *testing.T) {
 				t.Errorf("%s = %#v, want %#v", tt.expr, got, tt.want)
 			}
 		})
+	}
+}
+
+// TestToSetLarge guards against cty's pairwise type unification, which
+// takes minutes for a set of this size.
+func TestToSetLarge(t *testing.T) {
+	start := time.Now()
+	v, diags := evalExpr(t, `length(toset(flatten([for i in range(20) : [for j in range(1000) : format("r%d-%d", i, j)]])))`)
+	if diags.HasErrors() || !v.RawEquals(cty.NumberIntVal(20000)) {
+		t.Fatalf("got %#v, %v", v, diags)
+	}
+	if d := time.Since(start); d > 5*time.Second {
+		t.Errorf("toset of 20000 strings took %v", d)
 	}
 }
 

@@ -10,6 +10,7 @@ import (
 	"testing"
 
 	"github.com/netlab/netlab/plan"
+	"github.com/vishvananda/netns"
 )
 
 // TestDestroyJailDetachesCopies checks that a destroyed jail's namespace
@@ -148,5 +149,51 @@ func TestStartDaemonExitsAtOnce(t *testing.T) {
 	}
 	if b, _ := os.ReadFile(log); !strings.Contains(string(b), "broken config") {
 		t.Errorf("log %s: %q", log, b)
+	}
+}
+
+// TestJailDeletedByHand deletes a jail's namespace behind the provider's
+// back: the jail and its daemon vanish from Observe, and creating the
+// jail again stops the daemon left running in the dead namespace.
+func TestJailDeletedByHand(t *testing.T) {
+	lab := &plan.Lab{Name: "nlthand", Jails: []plan.Jail{{Name: "nltH1", Addr: "jail.nltH1", Hostname: "nltH1"}}}
+	p := newTestProvider(t, lab)
+	ctx := context.Background()
+	j, err := p.CreateJail(ctx, lab.Name, lab.Jails[0])
+	if err != nil {
+		t.Fatal(err)
+	}
+	d, err := p.StartDaemon(ctx, lab.Name, plan.Daemon{Jail: "nltH1", Name: "sleeper", Kind: plan.KindCommand, Command: []string{"sleep", "600"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	pid, _ := strconv.Atoi(d.IDs["pid"])
+	if _, err := p.Observe(ctx, lab); err != nil { // caches the jail's handle
+		t.Fatal(err)
+	}
+
+	if err := netns.DeleteNamed("nltH1"); err != nil {
+		t.Fatal(err)
+	}
+	obs, err := p.Observe(ctx, lab)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(obs.Lab.Jails)+len(obs.Lab.Daemons)+len(obs.Clashes) != 0 {
+		t.Errorf("after deleting the namespace by hand Observe shows %+v", obs)
+	}
+	if p.ns.get("nltH1") != nil {
+		t.Errorf("the deleted namespace stays cached, and with it alive")
+	}
+
+	j2, err := p.CreateJail(ctx, lab.Name, lab.Jails[0])
+	if err != nil {
+		t.Fatalf("creating the jail again: %v", err)
+	}
+	if j2.IDs["netns_inode"] == j.IDs["netns_inode"] {
+		t.Errorf("the new jail has the old namespace's inode %s", j.IDs["netns_inode"])
+	}
+	if hasProcess(pid, "sleep") {
+		t.Errorf("the daemon left in the deleted namespace (pid %d) still runs", pid)
 	}
 }

@@ -48,10 +48,10 @@ func (p *Provider) CreateJail(ctx context.Context, lab string, j plan.Jail) (pla
 	return withJailIDs(j, e.ino), nil
 }
 
-// buildJail runs on a dedicated thread and leaves it inside the new
-// namespaces. The marker is written before the namespace gets its name,
-// so that a crash in between leaves no namespace the lab cannot
-// recognise.
+// buildJail moves the calling thread, a dedicated one (see onThread),
+// into new network and UTS namespaces and sets them up. The marker is
+// written before the namespace gets its name, so that a crash in between
+// leaves no namespace the lab cannot recognise.
 func (p *Provider) buildJail(m *marker, j plan.Jail) (*jailNS, error) {
 	if err := unix.Unshare(unix.CLONE_NEWNET | unix.CLONE_NEWUTS); err != nil {
 		return nil, fmt.Errorf("unshare: %w", err)

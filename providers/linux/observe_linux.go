@@ -2,6 +2,7 @@ package linux
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"net"
 	"net/netip"
@@ -18,6 +19,9 @@ import (
 // Observe implements plan.Provider. It reads only namespaces whose marker
 // names the lab and whose inode matches it, and changes nothing.
 func (p *Provider) Observe(ctx context.Context, want *plan.Lab) (*plan.Observation, error) {
+	if want == nil {
+		return nil, errors.New("observing: no lab given")
+	}
 	if err := checkName("lab", want.Name); err != nil {
 		return nil, err
 	}
@@ -25,6 +29,12 @@ func (p *Provider) Observe(ctx context.Context, want *plan.Lab) (*plan.Observati
 	if err != nil {
 		return nil, fmt.Errorf("observing lab %q: %w", want.Name, err)
 	}
+	live := map[string]bool{}
+	for _, m := range owned {
+		live[m.Jail] = true
+	}
+	p.ns.dropGone(want.Name, live)
+
 	obs := &plan.Observation{Lab: plan.Lab{Name: want.Name}}
 	ends := map[string]*[2]*endObs{}
 	for _, m := range owned {
@@ -45,11 +55,7 @@ func (p *Provider) Observe(ctx context.Context, want *plan.Lab) (*plan.Observati
 	for name, pair := range ends {
 		obs.Lab.Links = append(obs.Lab.Links, buildLink(want, name, *pair))
 	}
-	jailClashes, err := p.jailClashes(want, owned)
-	if err != nil {
-		return nil, fmt.Errorf("observing lab %q: %w", want.Name, err)
-	}
-	obs.Clashes = append(jailClashes, obs.Clashes...)
+	obs.Clashes = append(p.jailClashes(want, live), obs.Clashes...)
 	obs.Lab.Sort()
 	return obs, nil
 }
@@ -287,11 +293,7 @@ func (p *Provider) observeDaemons(want *plan.Lab, m marker) ([]plan.Daemon, erro
 
 // jailClashes names the jails of want whose namespace name is held by a
 // namespace the lab does not own.
-func (p *Provider) jailClashes(want *plan.Lab, owned []marker) ([]plan.Clash, error) {
-	mine := map[string]bool{}
-	for _, m := range owned {
-		mine[m.Jail] = true
-	}
+func (p *Provider) jailClashes(want *plan.Lab, mine map[string]bool) []plan.Clash {
 	var out []plan.Clash
 	for _, j := range want.Jails {
 		if mine[j.Name] {
@@ -306,7 +308,7 @@ func (p *Provider) jailClashes(want *plan.Lab, owned []marker) ([]plan.Clash, er
 		}
 		out = append(out, plan.Clash{Addr: jailAddr(want, j.Name), Object: obj})
 	}
-	return out, nil
+	return out
 }
 
 // otherOwner returns the lab, other than lab, whose marker claims the
