@@ -89,7 +89,5 @@ func TestScale(t *testing.T) {
 	t.Logf("%d jails %v, +%d links %v total; observe %v; destroy %v",
 		n, jails.Round(time.Millisecond), len(lab.Links), built.Round(time.Millisecond),
 		observed.Round(time.Millisecond), time.Since(start).Round(time.Millisecond))
-	if limit := time.Duration(n) * 10 * time.Millisecond; built > limit {
-		t.Errorf("building took %v, more than %v", built, limit)
-	}
+	// Speed is measured by the benchmarks in bench/, not asserted here.
 }
