@@ -198,7 +198,7 @@ specific route to. The exit status is ping's.`,
 			if err != nil {
 				return err
 			}
-			return a.runIn(cmd.Context(), t, []string{"ping", "-c", fmt.Sprint(count), "-W", "1", dst})
+			return a.runIn(cmd.Context(), t, t.console.PingArgs(dst, count))
 		},
 	}
 	cmd.Flags().StringVar(&labFile, "lab", "", "the lab file of the lab whose jail is meant, when jail names clash")

@@ -151,8 +151,7 @@ one probe at a time, and prints each hop with the jail that answered.`,
 			if err != nil {
 				return err
 			}
-			c, err := t.console.Command(ctx, t.lab.Name, t.jail,
-				[]string{"traceroute", "-n", "-q", "1", "-N", "1", "-w", "1", "-m", "16", dst})
+			c, err := t.console.Command(ctx, t.lab.Name, t.jail, t.console.TraceArgs(dst))
 			if err != nil {
 				return err
 			}
