@@ -185,3 +185,31 @@ func TestForceUnlock(t *testing.T) {
 	}
 	l2.Release()
 }
+
+func TestReleaseAndRemove(t *testing.T) {
+	dir := t.TempDir()
+	l, _, err := Acquire(dir, "demo", "destroy")
+	if err != nil {
+		t.Fatal(err)
+	}
+	// A second process opened the file before it was removed.
+	early, err := os.OpenFile(LockPath(dir, "demo"), os.O_RDWR, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer early.Close()
+	if err := l.ReleaseAndRemove(); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := os.Stat(LockPath(dir, "demo")); !os.IsNotExist(err) {
+		t.Fatalf("lock file still there: %v", err)
+	}
+	l2, _, err := Acquire(dir, "demo", "apply")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer l2.Release()
+	if _, _, err := Acquire(dir, "demo", "apply"); err == nil {
+		t.Fatal("a second lock was granted after the file was recreated")
+	}
+}

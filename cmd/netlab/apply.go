@@ -52,7 +52,7 @@ and the next apply finishes the job.
 
 Given a plan saved with "netlab plan -out FILE", applies exactly that plan,
 and refuses if the state or the live lab changed since it was made.`,
-		Args: cobra.ExactArgs(1),
+		Args: exactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			ctx, stop := interruptible(cmd.Context())
 			defer stop()
@@ -79,7 +79,7 @@ func (a *app) destroyCommand() *cobra.Command {
 		Long: `Removes every jail, link and daemon of the lab, and the files netlab made for
 it. Works from the state file alone with -state PATH, when the lab file was
 edited or deleted. Objects the lab does not own are never touched.`,
-		Args: cobra.MaximumNArgs(1),
+		Args: rangeArgs(0, 1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			ctx, stop := interruptible(cmd.Context())
 			defer stop()
@@ -132,6 +132,9 @@ func (s *session) lock(op string) (*state.Lock, error) {
 // everything.
 func (s *session) applyLab(ctx context.Context, f *applyFlags, destroy bool) error {
 	a := s.a
+	if f.parallelism < 1 {
+		return fmt.Errorf("-parallelism must be at least 1, not %d", f.parallelism)
+	}
 	lock, err := s.lock(map[bool]string{false: "apply", true: "destroy"}[destroy])
 	if err != nil {
 		return err
@@ -154,6 +157,10 @@ func (s *session) applyLab(ctx context.Context, f *applyFlags, destroy bool) err
 	start := time.Now()
 	if err := s.execute(ctx, p, f.parallelism); err != nil {
 		return err
+	}
+	if destroy {
+		// The lab is gone: so is its lock file.
+		lock.ReleaseAndRemove()
 	}
 	if f.wait && !destroy {
 		return s.waitConverged(ctx, start, f.waitTimeout)

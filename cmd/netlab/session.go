@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"os"
 	"runtime"
+	"syscall"
 
 	"github.com/hashicorp/hcl/v2"
 	"github.com/spf13/pflag"
@@ -105,6 +106,9 @@ func (a *app) openSession(labFile string, f *labFlags) (*session, error) {
 	if err != nil {
 		return nil, err
 	}
+	if err := checkPlatform(name); err != nil {
+		return nil, err
+	}
 	s.prov, s.console, err = newProvider(name, a.providerOptions())
 	if err != nil {
 		return nil, err
@@ -118,6 +122,11 @@ func (a *app) openSession(labFile string, f *labFlags) (*session, error) {
 // chooseProvider picks the provider: -provider, else the one that built
 // the state's resources, else the lab file's, else the host's own.
 func chooseProvider(flag string, st *state.File, file string) (string, error) {
+	switch flag {
+	case "", "auto", "linux", "freebsd":
+	default:
+		return "", fmt.Errorf("unknown provider %q: use auto, linux or freebsd", flag)
+	}
 	built := ""
 	if st != nil && (len(st.Resources.Jails) > 0 || len(st.Resources.Links) > 0 || len(st.Resources.Daemons) > 0) {
 		built = st.Provider
@@ -136,6 +145,26 @@ func chooseProvider(flag string, st *state.File, file string) (string, error) {
 		name = hostProvider()
 	}
 	return name, nil
+}
+
+// checkPlatform refuses a provider that cannot run on this host, before it
+// fails on a missing tool with a less helpful message.
+func checkPlatform(name string) error {
+	host := hostProvider()
+	if (name == "linux" || name == "freebsd") && name != host {
+		return fmt.Errorf("provider %q runs only on %s hosts and this host runs %s: set provider = \"auto\" in the lab file or pass -provider %s",
+			name, map[string]string{"linux": "Linux", "freebsd": "FreeBSD"}[name], runtime.GOOS, host)
+	}
+	return nil
+}
+
+// rootHint explains a permission error from the kernel when netlab runs
+// without root, which every lab operation needs.
+func rootHint(err error) error {
+	if err != nil && errors.Is(err, syscall.EPERM) && os.Geteuid() != 0 {
+		return fmt.Errorf("%w: netlab needs root (CAP_NET_ADMIN and CAP_SYS_ADMIN) to read and change network namespaces; run it with sudo", err)
+	}
+	return err
 }
 
 func hostProvider() string {
@@ -176,7 +205,7 @@ func flatten(err error) []error {
 func (s *session) observe(ctx context.Context) (*plan.Lab, error) {
 	obs, err := s.prov.Observe(ctx, s.want)
 	if err != nil {
-		return nil, fmt.Errorf("reading the live lab %q: %w", s.want.Name, err)
+		return nil, rootHint(fmt.Errorf("reading the live lab %q: %w", s.want.Name, err))
 	}
 	if len(obs.Clashes) > 0 {
 		var diags hcl.Diagnostics
