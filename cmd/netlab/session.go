@@ -45,6 +45,8 @@ type session struct {
 	st        *state.File
 	prov      plan.Provider
 	console   plan.Console
+	// live is the lab as the last plan observed it.
+	live *plan.Lab
 }
 
 // loadLab reads and validates a lab file, printing its diagnostics.
@@ -208,6 +210,7 @@ func (s *session) makePlan(ctx context.Context, destroy bool) (*plan.Plan, error
 	if err != nil {
 		return nil, err
 	}
+	s.live = live
 	desired := s.want
 	if destroy {
 		desired = &plan.Lab{Name: s.want.Name}
