@@ -138,7 +138,7 @@ func (s *session) applyLab(ctx context.Context, f *applyFlags, destroy bool) err
 	}
 	defer lock.Release()
 	if err := s.prov.Preflight(ctx, s.want); err != nil {
-		return err
+		return s.providerError(err)
 	}
 
 	p, err := s.makePlan(ctx, destroy)

@@ -47,6 +47,9 @@ type session struct {
 	console   plan.Console
 	// live is the lab as the last plan observed it.
 	live *plan.Lab
+	// provNote, when set, says that the provider came from the state and
+	// is not this host's; the provider's errors then start with it.
+	provNote string
 }
 
 // loadLab reads and validates a lab file, printing its diagnostics.
@@ -111,6 +114,10 @@ func (a *app) openSession(labFile string, f *labFlags) (*session, error) {
 	if err != nil {
 		return nil, err
 	}
+	if f.provider == "" && st != nil && name == st.Provider && isRealProvider(name) && name != hostProvider() {
+		s.provNote = fmt.Sprintf("the state %s says provider %q built the lab, and this host runs %q",
+			s.statePath, name, hostProvider())
+	}
 	if err := s.prov.Prepare(s.want); err != nil {
 		return nil, s.reportResourceErrors(err)
 	}
@@ -138,6 +145,18 @@ func chooseProvider(flag string, st *state.File, file string) (string, error) {
 		name = hostProvider()
 	}
 	return name, nil
+}
+
+// isRealProvider reports whether name is one of the providers that
+// build labs on a host (not a test's fake).
+func isRealProvider(name string) bool { return name == "linux" || name == "freebsd" }
+
+// providerError prefixes err from the provider with provNote, if any.
+func (s *session) providerError(err error) error {
+	if err == nil || s.provNote == "" {
+		return err
+	}
+	return fmt.Errorf("%s: %w", s.provNote, err)
 }
 
 func hostProvider() string {
@@ -178,7 +197,7 @@ func flatten(err error) []error {
 func (s *session) observe(ctx context.Context) (*plan.Lab, error) {
 	obs, err := s.prov.Observe(ctx, s.want)
 	if err != nil {
-		return nil, fmt.Errorf("reading the live lab %q: %w", s.want.Name, err)
+		return nil, s.providerError(fmt.Errorf("reading the live lab %q: %w", s.want.Name, err))
 	}
 	if len(obs.Clashes) > 0 {
 		var diags hcl.Diagnostics
