@@ -5,6 +5,7 @@ import (
 	"net/netip"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -88,9 +89,10 @@ func TestBadStateFiles(t *testing.T) {
 		{"no-lineage", strings.Replace(string(data), good.Lineage, "", 1), "no lineage"},
 		{"twice", strings.Replace(string(data), `"jails": [`, `"jails": [{"name":"vm1"},`, 1), "listed twice"},
 	}
-	for _, c := range cases {
+	for i, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
-			path := filepath.Join(dir, c.name+".json")
+			// The file's name must not say what the error should.
+			path := filepath.Join(dir, "state-"+strconv.Itoa(i)+".json")
 			os.WriteFile(path, []byte(c.text), 0o644)
 			os.WriteFile(path+".backup", data, 0o644)
 			f, err := Load(path)

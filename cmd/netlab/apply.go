@@ -141,7 +141,7 @@ func (s *session) applyLab(ctx context.Context, f *applyFlags, destroy bool) err
 	}
 	defer lock.Release()
 	if err := s.prov.Preflight(ctx, s.want); err != nil {
-		return err
+		return s.providerError(err)
 	}
 
 	p, err := s.makePlan(ctx, destroy)
@@ -197,11 +197,17 @@ func (s *session) execute(ctx context.Context, p *plan.Plan, parallelism int) er
 		st = state.New(p.Lab, s.prov.Name())
 	}
 	st.Provider = s.prov.Name()
+	if s.live != nil {
+		// What is live is the truth: objects that a crash kept out of the
+		// state are recorded, objects removed by hand are forgotten.
+		st.Refresh(s.live)
+	}
 	if s.want.File != "" {
 		st.LabFile = s.want.File
 	}
 	rec := &savingRecorder{st: st, path: s.statePath}
 	color := a.color(a.stderr)
+	hook := testSignalFromEnv()
 
 	start := time.Now()
 	ap := plan.Applier{
@@ -214,9 +220,11 @@ func (s *session) execute(ctx context.Context, p *plan.Plan, parallelism int) er
 				line = fmt.Sprintf("[%*d/%d] %s: %s", len(fmt.Sprint(e.Total)), e.Done, e.Total, e.Addr, paint(color, "31", "failed"))
 			}
 			fmt.Fprintln(a.stderr, line)
+			hook.at(e.Done)
 		},
 	}
 	saver := rec.every(time.Second)
+	hook.at(0)
 	applyErr := ap.Apply(ctx, p)
 	saver()
 

@@ -46,6 +46,11 @@ type session struct {
 	st        *state.File
 	prov      plan.Provider
 	console   plan.Console
+	// live is the lab as the last plan observed it.
+	live *plan.Lab
+	// provNote, when set, says that the provider came from the state and
+	// is not this host's; the provider's errors then start with it.
+	provNote string
 }
 
 // loadLab reads and validates a lab file, printing its diagnostics.
@@ -106,8 +111,12 @@ func (a *app) openSession(labFile string, f *labFlags) (*session, error) {
 	if err != nil {
 		return nil, err
 	}
+	if f.provider == "" && st != nil && name == st.Provider && isRealProvider(name) && name != hostProvider() {
+		s.provNote = fmt.Sprintf("the state %s says provider %q built the lab, and this host runs %q",
+			s.statePath, name, hostProvider())
+	}
 	if err := checkPlatform(name); err != nil {
-		return nil, err
+		return nil, s.providerError(err)
 	}
 	s.prov, s.console, err = newProvider(name, a.providerOptions())
 	if err != nil {
@@ -167,6 +176,18 @@ func rootHint(err error) error {
 	return err
 }
 
+// isRealProvider reports whether name is one of the providers that
+// build labs on a host (not a test's fake).
+func isRealProvider(name string) bool { return name == "linux" || name == "freebsd" }
+
+// providerError prefixes err from the provider with provNote, if any.
+func (s *session) providerError(err error) error {
+	if err == nil || s.provNote == "" {
+		return err
+	}
+	return fmt.Errorf("%s: %w", s.provNote, err)
+}
+
 func hostProvider() string {
 	if runtime.GOOS == "freebsd" {
 		return "freebsd"
@@ -205,7 +226,7 @@ func flatten(err error) []error {
 func (s *session) observe(ctx context.Context) (*plan.Lab, error) {
 	obs, err := s.prov.Observe(ctx, s.want)
 	if err != nil {
-		return nil, rootHint(fmt.Errorf("reading the live lab %q: %w", s.want.Name, err))
+		return nil, rootHint(s.providerError(fmt.Errorf("reading the live lab %q: %w", s.want.Name, err)))
 	}
 	if len(obs.Clashes) > 0 {
 		var diags hcl.Diagnostics
@@ -237,6 +258,7 @@ func (s *session) makePlan(ctx context.Context, destroy bool) (*plan.Plan, error
 	if err != nil {
 		return nil, err
 	}
+	s.live = live
 	desired := s.want
 	if destroy {
 		desired = &plan.Lab{Name: s.want.Name}

@@ -27,10 +27,11 @@ func (p *Provider) CreateJail(ctx context.Context, lab string, j plan.Jail) (pla
 	if err := p.clearStaleJail(lab, j.Name); err != nil {
 		return j, fmt.Errorf("creating jail %q: %w", j.Name, err)
 	}
-	for _, dir := range []string{netnsDir, p.jailDir(lab, j.Name)} {
-		if err := os.MkdirAll(dir, 0o755); err != nil {
-			return j, fmt.Errorf("creating jail %q: %w", j.Name, err)
-		}
+	if err := ensureNetnsDir(); err != nil {
+		return j, fmt.Errorf("creating jail %q: %w", j.Name, err)
+	}
+	if err := os.MkdirAll(p.jailDir(lab, j.Name), 0o755); err != nil {
+		return j, fmt.Errorf("creating jail %q: %w", j.Name, err)
 	}
 
 	m := marker{Lab: lab, Jail: j.Name, Path: j.Path}
