@@ -223,7 +223,7 @@ func (s *session) execute(ctx context.Context, p *plan.Plan, parallelism int) er
 			hook.at(e.Done)
 		},
 	}
-	saver := rec.every(time.Second)
+	saver := rec.every(200 * time.Millisecond)
 	hook.at(0)
 	applyErr := ap.Apply(ctx, p)
 	saver()

@@ -259,6 +259,11 @@ func (s *session) makePlan(ctx context.Context, destroy bool) (*plan.Plan, error
 		return nil, err
 	}
 	s.live = live
+	if n := len(live.Jails) + len(live.Links) + len(live.Daemons); s.st == nil && n > 0 {
+		fmt.Fprintf(s.a.stderr, "Warning: lab %q already has %d live objects that no state file at %s records; "+
+			"netlab takes them over. If another copy of this lab file built them, it now shares the lab with this one.\n",
+			s.want.Name, n, s.statePath)
+	}
 	desired := s.want
 	if destroy {
 		desired = &plan.Lab{Name: s.want.Name}
