@@ -8,6 +8,7 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/netlab/netlab/plan"
 	"github.com/vishvananda/netns"
@@ -114,6 +115,7 @@ func TestDaemonLiveness(t *testing.T) {
 func TestStartDaemonExitsAtOnce(t *testing.T) {
 	lab := &plan.Lab{Name: "nltexit", Jails: []plan.Jail{{Name: "nltE1", Hostname: "nltE1"}}}
 	p := newTestProvider(t, lab)
+	p.settle = 2 * time.Second // room for three execs on a loaded machine
 	ctx := context.Background()
 	if _, err := p.CreateJail(ctx, lab.Name, lab.Jails[0]); err != nil {
 		t.Fatal(err)
