@@ -20,6 +20,9 @@ func (p *Provider) Sync(ctx context.Context, labName string, lab *plan.Lab) erro
 	if err := checkName("lab", labName); err != nil {
 		return err
 	}
+	if lab != nil && lab.Name != labName {
+		return fmt.Errorf("syncing lab %q: given the lab named %q", labName, lab.Name)
+	}
 	owned, err := p.ownedJails(labName)
 	if err != nil {
 		return fmt.Errorf("syncing lab %q: %w", labName, err)
