@@ -129,6 +129,9 @@ func (p *Provider) startCommand(s *daemonSpec) error {
 	}
 	s.Start = st.Start
 	p.logf("exec: %v started as pid %d (%s)", argv, s.Pid, time.Since(start).Round(time.Microsecond))
+	if err := p.track(s); err != nil {
+		return err
+	}
 	select {
 	case <-exited:
 		return p.exited(s)
