@@ -183,6 +183,12 @@ func eventually(timeout time.Duration, cond func() error) error {
 	}
 }
 
+// addRouter adds a jail with forwarding and a RIP daemon to lab.
+func addRouter(lab *plan.Lab, name string) {
+	lab.Jails = append(lab.Jails, plan.Jail{Name: name, Addr: "jail." + name, Hostname: name, Forwarding: true})
+	lab.Daemons = append(lab.Daemons, plan.Daemon{Jail: name, Name: "rip", Addr: "daemon." + name + ".rip", Kind: plan.KindRIP})
+}
+
 func pfx(s string) netip.Prefix { return netip.MustParsePrefix(s) }
 
 // labLeftovers lists what of lab is still on the host: namespaces, hosts
