@@ -117,13 +117,20 @@ func (p *Provider) startDaemon(ctx context.Context, lab string, d plan.Daemon) (
 		err = fmt.Errorf("unknown daemon kind %q", d.Kind)
 	}
 	if err != nil {
-		return s, err
-	}
-	if err := p.writeSpec(s); err != nil {
-		terminate(s.Pid, s.Start, p.stopTimeout)
+		os.Remove(p.daemonFile(lab, d.Jail, d.Name, "daemon"))
 		return s, err
 	}
 	return s, nil
+}
+
+// track records s as soon as its process is known, before it settles, so
+// that a crash of netlab meanwhile leaves no daemon it cannot find.
+func (p *Provider) track(s *daemonSpec) error {
+	if err := p.writeSpec(*s); err != nil {
+		terminate(s.Pid, s.Start, p.stopTimeout)
+		return fmt.Errorf("recording daemon: %w", err)
+	}
+	return nil
 }
 
 func (p *Provider) writeSpec(s daemonSpec) error {
@@ -177,6 +184,9 @@ func (p *Provider) startForking(ctx context.Context, s *daemonSpec, argv []strin
 		return p.exited(s)
 	}
 	s.Pid, s.Start = pid, st.Start
+	if err := p.track(s); err != nil {
+		return err
+	}
 	time.Sleep(p.settle)
 	if !s.running() {
 		return p.exited(s)

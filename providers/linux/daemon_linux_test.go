@@ -8,6 +8,7 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/netlab/netlab/plan"
 	"github.com/vishvananda/netns"
@@ -114,6 +115,7 @@ func TestDaemonLiveness(t *testing.T) {
 func TestStartDaemonExitsAtOnce(t *testing.T) {
 	lab := &plan.Lab{Name: "nltexit", Jails: []plan.Jail{{Name: "nltE1", Hostname: "nltE1"}}}
 	p := newTestProvider(t, lab)
+	p.settle = 2 * time.Second // room for three execs on a loaded machine
 	ctx := context.Background()
 	if _, err := p.CreateJail(ctx, lab.Name, lab.Jails[0]); err != nil {
 		t.Fatal(err)
@@ -154,7 +156,8 @@ func TestStartDaemonExitsAtOnce(t *testing.T) {
 
 // TestJailDeletedByHand deletes a jail's namespace behind the provider's
 // back: the jail and its daemon vanish from Observe, and creating the
-// jail again stops the daemon left running in the dead namespace.
+// jail again, or Sync, stops the daemon left running in the dead
+// namespace and clears what the jail left.
 func TestJailDeletedByHand(t *testing.T) {
 	lab := &plan.Lab{Name: "nlthand", Jails: []plan.Jail{{Name: "nltH1", Addr: "jail.nltH1", Hostname: "nltH1"}}}
 	p := newTestProvider(t, lab)
@@ -195,5 +198,29 @@ func TestJailDeletedByHand(t *testing.T) {
 	}
 	if hasProcess(pid, "sleep") {
 		t.Errorf("the daemon left in the deleted namespace (pid %d) still runs", pid)
+	}
+
+	// Again, and this time Sync finds the remains.
+	if d, err = p.StartDaemon(ctx, lab.Name, plan.Daemon{Jail: "nltH1", Name: "sleeper", Kind: plan.KindCommand, Command: []string{"sleep", "600"}}); err != nil {
+		t.Fatal(err)
+	}
+	pid, _ = strconv.Atoi(d.IDs["pid"])
+	if err := p.Sync(ctx, lab.Name, lab); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := os.Stat(hostsPath("nltH1")); err != nil {
+		t.Fatal(err)
+	}
+	if err := netns.DeleteNamed("nltH1"); err != nil {
+		t.Fatal(err)
+	}
+	if err := p.Sync(ctx, lab.Name, lab); err != nil {
+		t.Fatal(err)
+	}
+	if hasProcess(pid, "sleep") {
+		t.Errorf("Sync left the daemon of the deleted namespace (pid %d) running", pid)
+	}
+	if left := labLeftovers(p, lab); len(left) > 0 {
+		t.Errorf("Sync left %v of the deleted jail", left)
 	}
 }

@@ -24,11 +24,7 @@ import (
 func triangleLab() *plan.Lab {
 	lab := &plan.Lab{Name: "nltlife"}
 	for _, name := range []string{"nltA1", "nltA2", "nltA3"} {
-		j := plan.Jail{Name: name, Addr: "jail." + name, Hostname: name, Forwarding: true}
-		lab.Jails = append(lab.Jails, j)
-		lab.Daemons = append(lab.Daemons, plan.Daemon{
-			Jail: name, Name: "rip", Addr: "daemon." + name + ".rip", Kind: plan.KindRIP,
-		})
+		addRouter(lab, name)
 	}
 	// The second key names an interface that CreateLink makes later.
 	lab.Jails[0].Sysctl = map[string]string{"net.ipv4.icmp_ratelimit": "0", "net.ipv4.conf.nltA2.rp_filter": "2"}

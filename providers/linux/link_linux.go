@@ -229,31 +229,54 @@ func (p *Provider) syncAddrs(ns *jailNS, link netlink.Link, want netip.Prefix) e
 }
 
 // DestroyLink implements plan.Provider. Deleting one end of a veth
-// removes both; an end left alone (a broken link) is deleted by itself.
+// removes both; an end left alone (a broken link) is deleted by itself,
+// and an end that an observation could not find (no jail) is skipped.
 func (p *Provider) DestroyLink(ctx context.Context, lab string, l plan.Link) error {
-	ns, err := p.linkJails(lab, l)
-	if err != nil {
-		return fmt.Errorf("destroying link %q: %w", l.Name, err)
+	if err := checkName("lab", lab); err != nil {
+		return err
+	}
+	if err := checkName("link", l.Name); err != nil {
+		return err
 	}
 	found := false
-	for i := range l.Ends {
-		link, err := findEnd(ns[i], lab, l.Name, i)
-		if errors.Is(err, fs.ErrNotExist) {
+	for i, e := range l.Ends {
+		if e.Jail == "" {
 			continue
 		}
+		gone, err := p.destroyEnd(lab, l.Name, e.Jail, i)
 		if err != nil {
 			return fmt.Errorf("destroying link %q: %w", l.Name, err)
 		}
-		found = true
-		if err := ns[i].h.LinkDel(link); err != nil && !isNoDevice(err) {
-			return fmt.Errorf("destroying link %q: netlink link del %s in %s: %w", l.Name, link.Attrs().Name, ns[i].jail, err)
-		}
-		p.logf("netlink: %s: link del %s", ns[i].jail, link.Attrs().Name)
+		found = found || !gone
 	}
 	if !found {
 		return fmt.Errorf("destroying link %q: %w", l.Name, fs.ErrNotExist)
 	}
 	return nil
+}
+
+// destroyEnd deletes end i of link in jail; gone reports that there was
+// none.
+func (p *Provider) destroyEnd(lab, link, jail string, i int) (gone bool, err error) {
+	if err := checkName("jail", jail); err != nil {
+		return false, err
+	}
+	ns, err := p.openJail(lab, jail)
+	if err != nil {
+		return false, err
+	}
+	end, err := findEnd(ns, lab, link, i)
+	if errors.Is(err, fs.ErrNotExist) {
+		return true, nil // went with its peer, or was never there
+	}
+	if err != nil {
+		return false, err
+	}
+	if err := ns.h.LinkDel(end); err != nil && !isNoDevice(err) {
+		return false, fmt.Errorf("netlink link del %s in %s: %w", end.Attrs().Name, jail, err)
+	}
+	p.logf("netlink: %s: link del %s", jail, end.Attrs().Name)
+	return false, nil
 }
 
 // findEnd returns the interface tagged as end i of link in ns.

@@ -17,9 +17,7 @@ import (
 func routeDemo() *plan.Lab {
 	lab := &plan.Lab{Name: "nltdemo"}
 	for i := 1; i <= 9; i++ {
-		name := fmt.Sprintf("nltR%d", i)
-		lab.Jails = append(lab.Jails, plan.Jail{Name: name, Addr: "jail." + name, Hostname: name, Forwarding: true})
-		lab.Daemons = append(lab.Daemons, plan.Daemon{Jail: name, Name: "rip", Addr: "daemon." + name + ".rip", Kind: plan.KindRIP})
+		addRouter(lab, fmt.Sprintf("nltR%d", i))
 	}
 	pairs := [][2]int{{1, 2}, {1, 3}, {2, 3}, {1, 4}, {1, 5}, {2, 6}, {2, 7}, {3, 8}, {3, 9}}
 	for k, pr := range pairs {

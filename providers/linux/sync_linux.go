@@ -14,11 +14,16 @@ import (
 
 // Sync implements plan.Provider. It writes /etc/netns/JAIL/hosts for every
 // live jail of lab, removes the hosts files of the lab's jails that are
-// gone, and clears runtime directories that no live jail uses. With lab
-// nil everything of labName goes.
+// gone, and clears runtime directories that no live jail uses (stopping
+// daemons left in namespaces deleted by hand). With lab nil it removes
+// the hosts files of all the lab's jails, and the lab's runtime directory
+// once no live jail remains.
 func (p *Provider) Sync(ctx context.Context, labName string, lab *plan.Lab) error {
 	if err := checkName("lab", labName); err != nil {
 		return err
+	}
+	if lab != nil && lab.Name != labName {
+		return fmt.Errorf("syncing lab %q: given the lab named %q", labName, lab.Name)
 	}
 	owned, err := p.ownedJails(labName)
 	if err != nil {
