@@ -27,6 +27,7 @@ func (l *loader) expand(kind string, b *hcl.Block, c *hcl.BodyContent, ctx *hcl.
 	l.checkName(kind, label, b.LabelRanges[0])
 	fe := c.Attributes["for_each"]
 	if fe == nil {
+		ctx = l.eachOutsideForEach(b, ctx)
 		return []instance{{name: label, addr: kind + "." + label, block: b, rng: b.DefRange, ctx: ctx}}
 	}
 

@@ -36,8 +36,8 @@ type variable struct {
 
 // variables declares the variables, gives them their values (default,
 // then NETLAB_VAR_ environment, then -var-file files, then -var options;
-// the later wins) and returns them as the object var.
-func (l *loader) variables(blocks hcl.Blocks) cty.Value {
+// the later wins) and returns them, the attributes of var.
+func (l *loader) variables(blocks hcl.Blocks) map[string]cty.Value {
 	vars := make(map[string]*variable)
 	for _, b := range blocks {
 		v := l.declareVariable(b)
@@ -66,7 +66,7 @@ func (l *loader) variables(blocks hcl.Blocks) cty.Value {
 		}
 		obj[name] = v.value
 	}
-	return cty.ObjectVal(obj)
+	return obj
 }
 
 // declareVariable reads a variable block: its name, type and default.
