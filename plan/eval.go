@@ -62,7 +62,8 @@ func (l *loader) known(v cty.Value, rng hcl.Range) bool {
 		return true
 	}
 	if !l.diags.HasErrors() {
-		l.errorf(rng, "Value not known", "This value depends on something that has no value; set the variables it uses.")
+		l.errorf(rng, "Value not known", "This value depends on something that has no value; set "+
+			"the variables it uses.")
 	}
 	return false
 }
@@ -130,7 +131,8 @@ func (l *loader) mapItems(a *hcl.Attribute, ctx *hcl.EvalContext, want string) (
 		key := k.AsString()
 		rng := itemRange(a.Expr, ctx, key)
 		if e.IsNull() {
-			l.errorf(rng, "Null value in map", "The value of %q in %q is null; the argument takes %s.", key, a.Name, want)
+			l.errorf(rng, "Null value in map", "The value of %q in %q is null; the argument "+
+				"takes %s.", key, a.Name, want)
 			good = false
 			continue
 		}

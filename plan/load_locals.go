@@ -22,7 +22,8 @@ func (l *loader) locals(blocks, users hcl.Blocks, ctx *hcl.EvalContext) cty.Valu
 		for _, a := range sortedAttributes(attrs) {
 			if prev := e.attrs[a.Name]; prev != nil {
 				l.errorf(a.NameRange, "Duplicate local value",
-					"A local value named %q is already defined at %s. Remove or rename one of them.", a.Name, at(prev.NameRange))
+					"A local value named %q is already defined at %s. Remove or rename one of "+
+						"them.", a.Name, at(prev.NameRange))
 				continue
 			}
 			e.attrs[a.Name] = a
@@ -101,7 +102,8 @@ func (e *localsEval) cycle(name string) {
 		steps = append(steps, "local."+n)
 	}
 	e.l.errorf(e.attrs[name].NameRange, "Cycle in local values",
-		"These local values refer to each other in a circle: %s. Break the circle by computing one of them without the others.",
+		"These local values refer to each other in a circle: %s. Break the circle by computing "+
+			"one of them without the others.",
 		strings.Join(steps, " -> "))
 }
 

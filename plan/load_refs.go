@@ -28,7 +28,8 @@ func (l *loader) undeclared(root, noun string, blocks hcl.Blocks, declared []str
 			}
 			hint := fmt.Sprintf(`Declare it with variable %q {}, or fix the name.`, step.Name)
 			if root == "local" {
-				hint = fmt.Sprintf("Define it in a locals block, %s = ..., or fix the name.", step.Name)
+				hint = fmt.Sprintf("Define it in a locals block, %s = ..., or fix the "+
+					"name.", step.Name)
 			}
 			if s := suggest(step.Name, declared); s != "" {
 				hint = fmt.Sprintf("Did you mean %s.%s?", root, s)
@@ -48,7 +49,8 @@ func (l *loader) eachOutsideForEach(b *hcl.Block, ctx *hcl.EvalContext) *hcl.Eva
 	refs := scopeRefs(b.Body, "each")
 	for _, t := range refs {
 		l.errorf(t.SourceRange(), "Reference to each without for_each",
-			"each.key and each.value exist only in a %s block with for_each. Add for_each = toset([...]) to the block, or write the value itself.", b.Type)
+			"each.key and each.value exist only in a %s block with for_each. Add for_each = "+
+				"toset([...]) to the block, or write the value itself.", b.Type)
 	}
 	if len(refs) == 0 {
 		return ctx
