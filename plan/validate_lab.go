@@ -28,7 +28,8 @@ func (l *loader) uniqueJails(jails []*jailDecl) map[string]*jailDecl {
 	for _, j := range jails {
 		if prev := byName[j.Name]; prev != nil {
 			l.errorf(j.rng, "Duplicate jail",
-				"A jail named %q is already declared at %s (%s). Jail names, for_each keys included, must be unique in the lab; rename one of them.",
+				"A jail named %q is already declared at %s (%s). Jail names, for_each keys "+
+					"included, must be unique in the lab; rename one of them.",
 				j.Name, at(prev.rng), prev.Addr)
 			continue
 		}
@@ -43,7 +44,8 @@ func (l *loader) uniqueLinks(links []*linkDecl) {
 	for _, k := range links {
 		if prev := byName[k.Name]; prev != nil {
 			l.errorf(k.rng, "Duplicate link",
-				"A link named %q is already declared at %s (%s). Link names, for_each keys included, must be unique in the lab; rename one of them.",
+				"A link named %q is already declared at %s (%s). Link names, for_each keys "+
+					"included, must be unique in the lab; rename one of them.",
 				k.Name, at(prev.rng), prev.Addr)
 			continue
 		}
@@ -70,7 +72,8 @@ func (l *loader) checkEnds(links []*linkDecl, jails map[string]*jailDecl) {
 			if s := suggest(name, names); s != "" {
 				hint = fmt.Sprintf("Did you mean %q?", s)
 			}
-			l.errorf(k.endRng[i], "Unknown jail", "The link names jail %q, which is not declared. %s", name, hint)
+			l.errorf(k.endRng[i], "Unknown jail", "The link names jail %q, which is not "+
+				"declared. %s", name, hint)
 		}
 		if !known {
 			k.ends = nil
@@ -101,14 +104,16 @@ func (l *loader) overlap(k, prev *linkDecl) {
 		for _, pe := range prev.Ends {
 			if e.Address.Addr() == pe.Address.Addr() {
 				l.errorf(k.addrRng[i], "Duplicate address",
-					"The address %s is already used by %s, declared at %s. Every address in a lab must be unique; give each link a subnet of its own.",
+					"The address %s is already used by %s, declared at %s. Every address in a "+
+						"lab must be unique; give each link a subnet of its own.",
 					e.Address.Addr(), prev.Addr, at(prev.netRng))
 				return
 			}
 		}
 	}
 	l.errorf(k.netRng, "Overlapping subnets",
-		"The subnet %s overlaps %s of %s, declared at %s. Every link needs a subnet of its own, so that routes are not ambiguous.",
+		"The subnet %s overlaps %s of %s, declared at %s. Every link needs a subnet of its own, "+
+			"so that routes are not ambiguous.",
 		k.Subnet, prev.Subnet, prev.Addr, at(prev.netRng))
 }
 
@@ -130,7 +135,8 @@ func (l *loader) checkGivenInterfaces(links []*linkDecl) {
 			key := [2]string{k.ends[i], name}
 			if prev, dup := seen[key]; dup {
 				l.errorf(k.ifRng[i], "Duplicate interface name",
-					"Jail %q already has an interface named %q, on %s at %s. Interface names must be unique in a jail; pick another.",
+					"Jail %q already has an interface named %q, on %s at %s. Interface names "+
+						"must be unique in a jail; pick another.",
 					k.ends[i], name, prev.link.Addr, at(prev.rng))
 				k.given[i] = ""
 				continue
@@ -183,7 +189,8 @@ func (l *loader) checkGateway(j *jailDecl, r routeDecl, nbrs []neighbour) {
 		}
 		if r.Via != n.peer.Addr() {
 			l.errorf(r.rng, "Route gateway is not a neighbour",
-				"The gateway %s of route %q is on %s, where the only neighbour is %s. Use %s as the gateway.",
+				"The gateway %s of route %q is on %s, where the only neighbour is %s. Use %s as "+
+					"the gateway.",
 				r.Via, r.dest, n.link, n.peer.Addr(), n.peer.Addr())
 		}
 		return
@@ -193,6 +200,7 @@ func (l *loader) checkGateway(j *jailDecl, r routeDecl, nbrs []neighbour) {
 		on = fmt.Sprintf("Jail %q's links are %s", j.Name, strings.Join(subnets, ", "))
 	}
 	l.errorf(r.rng, "Route gateway not on a link",
-		"The gateway %s of route %q is not on any of the jail's links. %s; a gateway is the neighbour's address on one of them.",
+		"The gateway %s of route %q is not on any of the jail's links. %s; a gateway is the "+
+			"neighbour's address on one of them.",
 		r.Via, r.dest, on)
 }

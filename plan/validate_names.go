@@ -17,7 +17,8 @@ const (
 )
 
 // nameRule states the rule for lab, jail, link and daemon names.
-const nameRule = "Names are letters, digits, '-' and '_', start with a letter or digit, are not all digits nor \"lo\", and are at most 63 bytes."
+const nameRule = "Names are letters, digits, '-' and '_', start with a letter or digit, are not " +
+	"all digits nor \"lo\", and are at most 63 bytes."
 
 // checkName reports name if it is not a valid name of kind ("jail") and
 // says whether it is valid.
