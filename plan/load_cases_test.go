@@ -116,6 +116,8 @@ var invalidCases = map[string]expectation{
 	"foreach-numbers":             {summary: "Invalid for_each argument", detail: "must hold strings"},
 	"each-without-foreach":        {summary: "Reference to each without for_each", detail: "Add for_each"},
 	"ipv6-subnet":                 {summary: "IPv6 is not supported yet"},
+	"multicast-subnet":            {summary: "Subnet cannot hold a link", detail: "multicast"},
+	"loopback-address":            {summary: "Address cannot be on a link", detail: "loopback"},
 	"ipv6-address":                {summary: "IPv6 is not supported yet"},
 	"ipv6-gateway":                {summary: "IPv6 is not supported yet"},
 	"subnet-32":                   {summary: "Subnet too small", detail: "/31"},

@@ -103,7 +103,7 @@ func (l *loader) mtu(k *linkDecl, a *hcl.Attribute, ctx *hcl.EvalContext) {
 		l.errorf(a.Expr.Range(), "MTU out of range",
 			"The MTU %s is not a whole number from %d to %d. IPv4 needs at least %d; Ethernet's "+
 				"usual MTU is %d, and leaving mtu out gives that.",
-			f.Text('g', -1), minMTU, maxMTU, minMTU, defaultMTU)
+			f.Text('f', -1), minMTU, maxMTU, minMTU, defaultMTU)
 		return
 	}
 	k.MTU = int(n)

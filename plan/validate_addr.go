@@ -65,10 +65,35 @@ func (l *loader) parseSubnet(s string, rng hcl.Range) (netip.Prefix, bool) {
 		l.errorf(rng, "Subnet too small",
 			"A /32 holds a single address, and a link needs two. Use a /31 (both addresses are "+
 				"hosts, RFC 3021), a /30 or a shorter prefix.")
+	case reserved(p) != "":
+		l.errorf(rng, "Subnet cannot hold a link",
+			"%s overlaps %s, which a host never uses on a link. Use a private range such as "+
+				"10.0.0.0/8, 172.16.0.0/12 or 192.168.0.0/16.", s, reserved(p))
 	default:
 		return p, true
 	}
 	return netip.Prefix{}, false
+}
+
+// reservedRanges are the IPv4 ranges no interface of a link can use.
+var reservedRanges = []struct {
+	prefix netip.Prefix
+	what   string
+}{
+	{netip.MustParsePrefix("0.0.0.0/8"), `"this network" (0.0.0.0/8)`},
+	{netip.MustParsePrefix("127.0.0.0/8"), "the loopback range (127.0.0.0/8)"},
+	{netip.MustParsePrefix("224.0.0.0/4"), "the multicast range (224.0.0.0/4)"},
+	{netip.MustParsePrefix("240.0.0.0/4"), "the reserved range (240.0.0.0/4) and the broadcast address"},
+}
+
+// reserved names the reserved range p overlaps, or returns "".
+func reserved(p netip.Prefix) string {
+	for _, r := range reservedRanges {
+		if r.prefix.Overlaps(p) {
+			return r.what
+		}
+	}
+	return ""
 }
 
 // hostPair returns the two end addresses a subnet gives: both addresses
@@ -139,6 +164,10 @@ func (l *loader) parseHostAddress(s string, subnet netip.Prefix, rng hcl.Range) 
 				"10.0.1.1/24.", s)
 	case !p.Addr().Is4():
 		l.errorf(rng, "IPv6 is not supported yet", ipv6Detail)
+	case reserved(p.Masked()) != "":
+		l.errorf(rng, "Address cannot be on a link",
+			"%s lies in %s, which a host never uses on a link. Use a private range such as "+
+				"10.0.0.0/8, 172.16.0.0/12 or 192.168.0.0/16.", s, reserved(p.Masked()))
 	case subnet.IsValid() && !subnet.Contains(p.Addr()):
 		l.errorf(rng, "Address outside subnet",
 			"%s is not in the link's subnet %s. Give an address inside it, or change the "+
