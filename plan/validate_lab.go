@@ -13,44 +13,40 @@ import (
 // between declared jails, subnets and addresses used once, interface names
 // unique in each jail, and route gateways on the jail's links.
 func (l *loader) checkLab(jails []*jailDecl, links []*linkDecl) {
-	byName := l.uniqueJails(jails)
-	l.uniqueLinks(links)
+	byName := unique(l, "jail", jails)
+	unique(l, "link", links)
 	l.checkEnds(links, byName)
 	l.checkSubnets(links)
 	l.checkGivenInterfaces(links)
 	l.checkRoutes(jails, links)
 }
 
-// uniqueJails reports jails whose name an earlier one has, and returns the
-// jails by name.
-func (l *loader) uniqueJails(jails []*jailDecl) map[string]*jailDecl {
-	byName := make(map[string]*jailDecl, len(jails))
-	for _, j := range jails {
-		if prev := byName[j.Name]; prev != nil {
-			l.errorf(j.rng, "Duplicate jail",
-				"A jail named %q is already declared at %s (%s). Jail names, for_each keys "+
-					"included, must be unique in the lab; rename one of them.",
-				j.Name, at(prev.rng), prev.Addr)
-			continue
-		}
-		byName[j.Name] = j
-	}
-	return byName
+// declared is a jail or link declaration, as duplicate checks see it.
+type declared interface {
+	declaration() (name, addr string, rng hcl.Range)
 }
 
-// uniqueLinks reports links whose name an earlier one has.
-func (l *loader) uniqueLinks(links []*linkDecl) {
-	byName := make(map[string]*linkDecl, len(links))
-	for _, k := range links {
-		if prev := byName[k.Name]; prev != nil {
-			l.errorf(k.rng, "Duplicate link",
-				"A link named %q is already declared at %s (%s). Link names, for_each keys "+
-					"included, must be unique in the lab; rename one of them.",
-				k.Name, at(prev.rng), prev.Addr)
+func (j *jailDecl) declaration() (string, string, hcl.Range) { return j.Name, j.Addr, j.rng }
+func (k *linkDecl) declaration() (string, string, hcl.Range) { return k.Name, k.Addr, k.rng }
+
+// unique reports each declaration of kind ("jail") whose name an earlier
+// one has, at the later one, and returns the first of each name.
+func unique[T declared](l *loader, kind string, decls []T) map[string]T {
+	byName := make(map[string]T, len(decls))
+	for _, d := range decls {
+		name, _, rng := d.declaration()
+		prev, dup := byName[name]
+		if !dup {
+			byName[name] = d
 			continue
 		}
-		byName[k.Name] = k
+		_, prevAddr, prevRng := prev.declaration()
+		l.errorf(rng, "Duplicate "+kind,
+			"A %s named %q is already declared at %s (%s). %s names, for_each keys included, "+
+				"must be unique in the lab; rename one of them.",
+			kind, name, at(prevRng), prevAddr, sentence(kind))
 	}
+	return byName
 }
 
 // checkEnds reports links to jails that are not declared; such links
