@@ -299,7 +299,7 @@ func (p *Provider) jailClashes(want *plan.Lab, mine map[string]bool) []plan.Clas
 		if mine[j.Name] {
 			continue
 		}
-		if _, err := os.Lstat(netnsPath(j.Name)); err != nil {
+		if _, err := os.Lstat(netnsPath(j.Name)); err != nil || p.ownPlaceholder(want.Name, j.Name) {
 			continue
 		}
 		obj := fmt.Sprintf("network namespace %q", j.Name)

@@ -137,11 +137,13 @@ func (p *Provider) removeStaleJailDirs(lab string, keep map[string]bool) error {
 		if !e.IsDir() || keep[jail] || checkName("jail", jail) != nil {
 			continue
 		}
-		if _, err := os.Stat(p.markerPath(lab, jail)); err != nil {
-			continue // not a jail directory
-		}
+		// A directory without a marker is what a create interrupted
+		// before it wrote the marker left; it is cleared too.
 		if _, err := p.openJail(lab, jail); err == nil {
 			continue // live, but not in lab: DestroyJail's business
+		}
+		if p.ownPlaceholder(lab, jail) {
+			errs = append(errs, os.Remove(netnsPath(jail)))
 		}
 		p.ns.drop(jail)
 		if err := p.stopJailDaemons(context.Background(), lab, jail); err != nil {
