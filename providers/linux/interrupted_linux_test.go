@@ -5,10 +5,13 @@ import (
 	"errors"
 	"io/fs"
 	"os"
+	"path/filepath"
+	"strconv"
 	"syscall"
 	"testing"
 
 	"github.com/netlab/netlab/plan"
+	"github.com/vishvananda/netlink"
 )
 
 // These tests put the host in the states that a netlab killed in the
@@ -89,5 +92,121 @@ func removePlaceholder(t *testing.T, jail string) {
 	var st syscall.Statfs_t
 	if syscall.Statfs(netnsPath(jail), &st) == nil && st.Type != 0x6e736673 {
 		os.Remove(netnsPath(jail))
+	}
+}
+
+func TestInterruptedLinkCreate(t *testing.T) {
+	ctx := context.Background()
+	for _, tagged := range []int{0, 1} {
+		t.Run("ends-tagged-"+strconv.Itoa(tagged), func(t *testing.T) {
+			lab := interruptedLab()
+			p := newTestProvider(t, lab)
+			for _, j := range lab.Jails {
+				if _, err := p.CreateJail(ctx, lab.Name, j); err != nil {
+					t.Fatal(err)
+				}
+			}
+			want := lab.Links[0]
+			if err := p.writeClaim(lab.Name, want); err != nil {
+				t.Fatal(err)
+			}
+			halfMadeVeth(t, p, lab.Name, want, tagged)
+
+			obs := observe(t, p, lab)
+			if len(obs.Lab.Links) != 1 || obs.Lab.Links[0].Broken != brokenClaimed {
+				t.Fatalf("want the half-made link observed as broken, got %+v", obs.Lab.Links)
+			}
+			if err := p.DestroyLink(ctx, lab.Name, obs.Lab.Links[0]); err != nil {
+				t.Fatalf("DestroyLink of the half-made link: %v", err)
+			}
+			if _, err := os.Lstat(p.claimPath(lab.Name, want.Name)); !errors.Is(err, fs.ErrNotExist) {
+				t.Errorf("the claim remains after DestroyLink: %v", err)
+			}
+			if obs := observe(t, p, lab); len(obs.Lab.Links) != 0 {
+				t.Fatalf("after DestroyLink, observed %+v", obs.Lab.Links)
+			}
+			if _, err := p.CreateLink(ctx, lab.Name, want); err != nil {
+				t.Fatalf("CreateLink after the repair: %v", err)
+			}
+			if obs := observe(t, p, lab); len(obs.Lab.Links) != 1 || obs.Lab.Links[0].Broken != "" {
+				t.Fatalf("after CreateLink, observed %+v", obs.Lab.Links)
+			}
+		})
+	}
+	t.Run("claim-without-interfaces", func(t *testing.T) {
+		lab := interruptedLab()
+		p := newTestProvider(t, lab)
+		for _, j := range lab.Jails {
+			if _, err := p.CreateJail(ctx, lab.Name, j); err != nil {
+				t.Fatal(err)
+			}
+		}
+		if err := p.writeClaim(lab.Name, lab.Links[0]); err != nil {
+			t.Fatal(err)
+		}
+		if obs := observe(t, p, lab); len(obs.Lab.Links) != 0 {
+			t.Fatalf("a claim alone is observed as a link: %+v", obs.Lab.Links)
+		}
+		if _, err := p.CreateLink(ctx, lab.Name, lab.Links[0]); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := os.Lstat(p.claimPath(lab.Name, lab.Links[0].Name)); !errors.Is(err, fs.ErrNotExist) {
+			t.Errorf("the claim remains after CreateLink: %v", err)
+		}
+	})
+}
+
+// halfMadeVeth creates the link's veth pair as LinkAdd leaves it, with
+// only the first tagged ends carrying their alias.
+func halfMadeVeth(t *testing.T, p *Provider, lab string, l plan.Link, tagged int) {
+	t.Helper()
+	ns, err := p.linkJails(lab, l)
+	if err != nil {
+		t.Fatal(err)
+	}
+	veth := &netlink.Veth{
+		LinkAttrs: netlink.LinkAttrs{Name: l.Ends[0].Iface, Namespace: netlink.NsFd(ns[0].fd), TxQLen: -1},
+		PeerName:  l.Ends[1].Iface, PeerNamespace: netlink.NsFd(ns[1].fd), PeerTxQLen: -1,
+	}
+	if err := ns[0].h.LinkAdd(veth); err != nil {
+		t.Fatal(err)
+	}
+	for i := range tagged {
+		end, err := ns[i].h.LinkByName(l.Ends[i].Iface)
+		if err == nil {
+			err = ns[i].h.LinkSetAlias(end, linkAlias(lab, l.Name, i))
+		}
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+}
+
+func TestSyncRemovesTemporaryFiles(t *testing.T) {
+	ctx := context.Background()
+	lab := interruptedLab()
+	lab.Links = nil
+	p := newTestProvider(t, lab)
+	for _, j := range lab.Jails {
+		if _, err := p.CreateJail(ctx, lab.Name, j); err != nil {
+			t.Fatal(err)
+		}
+	}
+	left := []string{
+		filepath.Join(p.jailDir(lab.Name, "hint1"), ".jail.json.123456"),
+		filepath.Join(p.labDir(lab.Name), ".hint1-hint2.link.654321"),
+	}
+	for _, f := range left {
+		if err := os.WriteFile(f, []byte("{"), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := p.Sync(ctx, lab.Name, lab); err != nil {
+		t.Fatal(err)
+	}
+	for _, f := range left {
+		if _, err := os.Lstat(f); !errors.Is(err, fs.ErrNotExist) {
+			t.Errorf("%s remains after Sync", f)
+		}
 	}
 }

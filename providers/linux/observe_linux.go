@@ -37,8 +37,9 @@ func (p *Provider) Observe(ctx context.Context, want *plan.Lab) (*plan.Observati
 
 	obs := &plan.Observation{Lab: plan.Lab{Name: want.Name}}
 	ends := map[string]*[2]*endObs{}
+	claims := p.claims(want.Name)
 	for _, m := range owned {
-		jo, err := p.observeJail(want, m)
+		jo, err := p.observeJail(want, m, claims)
 		if err != nil {
 			return nil, fmt.Errorf("observing lab %q: %w", want.Name, err)
 		}
@@ -109,7 +110,7 @@ type endObs struct {
 	broken string
 }
 
-func (p *Provider) observeJail(want *plan.Lab, m marker) (jailObs, error) {
+func (p *Provider) observeJail(want *plan.Lab, m marker, claims map[string]map[string]claimedEnd) (jailObs, error) {
 	jo := jailObs{foreign: map[string]bool{}}
 	ns, err := p.openJail(m.Lab, m.Jail)
 	if err != nil {
@@ -129,7 +130,7 @@ func (p *Provider) observeJail(want *plan.Lab, m marker) (jailObs, error) {
 	}
 	jo.jail = j
 
-	if err := observeLinks(ns, &jo); err != nil {
+	if err := observeLinks(ns, &jo, claims); err != nil {
 		return jo, err
 	}
 	jo.daemons, err = p.observeDaemons(want, m)
@@ -168,8 +169,9 @@ func (p *Provider) readJailSettings(ns *jailNS, m marker, j *plan.Jail) error {
 }
 
 // observeLinks lists the namespace's interfaces: those tagged by the lab
-// become ends, the others are noted as foreign.
-func observeLinks(ns *jailNS, jo *jailObs) error {
+// become ends, and so do untagged ones that a claim names (broken); the
+// others are noted as foreign.
+func observeLinks(ns *jailNS, jo *jailObs, claims map[string]map[string]claimedEnd) error {
 	links, err := dump(ns.h.LinkList)
 	if err != nil {
 		return fmt.Errorf("netlink link list in %s: %w", ns.jail, err)
@@ -185,6 +187,10 @@ func observeLinks(ns *jailNS, jo *jailObs) error {
 	for _, l := range links {
 		a := l.Attrs()
 		lab, link, i, ok := parseAlias(a.Alias)
+		broken := ""
+		if c, isClaimed := claimed(claims, ns.jail, l); (!ok || lab != ns.lab) && isClaimed {
+			link, i, ok, lab, broken = c.link, c.index, true, ns.lab, brokenClaimed
+		}
 		if !ok || lab != ns.lab {
 			if a.Index != loopbackIndex {
 				jo.foreign[a.Name] = true
@@ -194,6 +200,7 @@ func observeLinks(ns *jailNS, jo *jailObs) error {
 		e := &endObs{
 			link: link, index: i, jail: ns.jail, iface: a.Name, ifidx: a.Index,
 			peer: a.ParentIndex, up: a.Flags&net.FlagUp != 0, mtu: a.MTU, addrs: byIndex[a.Index],
+			broken: broken,
 		}
 		if _, isVeth := l.(*netlink.Veth); !isVeth {
 			e.broken = fmt.Sprintf("%s in %s is a %s, not a veth", a.Name, ns.jail, l.Type())
