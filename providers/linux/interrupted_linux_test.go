@@ -5,10 +5,12 @@ import (
 	"errors"
 	"io/fs"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strconv"
 	"syscall"
 	"testing"
+	"time"
 
 	"github.com/netlab/netlab/plan"
 	"github.com/vishvananda/netlink"
@@ -180,6 +182,144 @@ func halfMadeVeth(t *testing.T, p *Provider, lab string, l plan.Link, tagged int
 			t.Fatal(err)
 		}
 	}
+}
+
+func TestInterruptedDaemonStart(t *testing.T) {
+	ctx := context.Background()
+	for _, kind := range []string{plan.KindRIP, plan.KindSSHD} {
+		t.Run("unrecorded-"+kind, func(t *testing.T) {
+			// The daemon runs, but its pid never reached the record.
+			d := plan.Daemon{Jail: "hint1", Name: "d", Addr: "daemon.hint1.d", Kind: kind}
+			lab := interruptedLab(d)
+			p := newTestProvider(t, lab)
+			if _, err := p.CreateJail(ctx, lab.Name, lab.Jails[0]); err != nil {
+				t.Fatal(err)
+			}
+			started, err := p.StartDaemon(ctx, lab.Name, d)
+			if err != nil {
+				t.Fatal(err)
+			}
+			pid, _ := strconv.Atoi(started.IDs["pid"])
+			s, err := p.readSpec(lab.Name, d.Jail, d.Name)
+			if err != nil {
+				t.Fatal(err)
+			}
+			s.Pid, s.Start = 0, 0
+			if err := p.writeSpec(s); err != nil {
+				t.Fatal(err)
+			}
+
+			obs := observe(t, p, lab)
+			if len(obs.Lab.Daemons) != 1 || obs.Lab.Daemons[0].IDs["pid"] != strconv.Itoa(pid) {
+				t.Fatalf("want the unrecorded daemon pid %d adopted, observed %+v", pid, obs.Lab.Daemons)
+			}
+			if err := p.StopDaemon(ctx, lab.Name, obs.Lab.Daemons[0]); err != nil {
+				t.Fatal(err)
+			}
+			if hasProcess(pid, p.jailDir(lab.Name, d.Jail)) {
+				t.Errorf("pid %d still runs after StopDaemon", pid)
+			}
+		})
+	}
+	t.Run("leftover-of-a-start", func(t *testing.T) {
+		// A process of the daemon's, not yet the daemon, outlived netlab.
+		d := plan.Daemon{Jail: "hint1", Name: "rip", Addr: "daemon.hint1.rip", Kind: plan.KindRIP}
+		lab := interruptedLab(d)
+		p := newTestProvider(t, lab)
+		if _, err := p.CreateJail(ctx, lab.Name, lab.Jails[0]); err != nil {
+			t.Fatal(err)
+		}
+		left := startTagged(t, p.daemonTag(lab.Name, d.Jail, d.Name))
+		if _, err := p.StartDaemon(ctx, lab.Name, d); err != nil {
+			t.Fatalf("StartDaemon with a leftover of an earlier start: %v", err)
+		}
+		if alive(left) {
+			t.Errorf("the leftover pid %d still runs", left.Process.Pid)
+		}
+	})
+	t.Run("unrecorded-in-destroyed-jail", func(t *testing.T) {
+		lab := interruptedLab()
+		p := newTestProvider(t, lab)
+		j, err := p.CreateJail(ctx, lab.Name, lab.Jails[0])
+		if err != nil {
+			t.Fatal(err)
+		}
+		left := startTagged(t, p.daemonTag(lab.Name, "hint1", "ghost"))
+		if err := p.DestroyJail(ctx, lab.Name, j); err != nil {
+			t.Fatal(err)
+		}
+		if alive(left) {
+			t.Errorf("a process tagged for the jail outlived DestroyJail: pid %d", left.Process.Pid)
+		}
+	})
+	t.Run("pid-file-of-a-foreign-process", func(t *testing.T) {
+		// The daemon died and its pid went to a process that is not the
+		// lab's: nothing may touch it.
+		d := plan.Daemon{Jail: "hint1", Name: "rip", Addr: "daemon.hint1.rip", Kind: plan.KindRIP}
+		lab := interruptedLab(d)
+		p := newTestProvider(t, lab)
+		j, err := p.CreateJail(ctx, lab.Name, lab.Jails[0])
+		if err != nil {
+			t.Fatal(err)
+		}
+		foreign := startTagged(t, "")
+		pidFile := p.daemonFile(lab.Name, d.Jail, d.Name, "pid")
+		if err := os.WriteFile(pidFile, []byte(strconv.Itoa(foreign.Process.Pid)+"\n"), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		if err := p.writeSpec(daemonSpec{Lab: lab.Name, Jail: d.Jail, Name: d.Name, Kind: d.Kind}); err != nil {
+			t.Fatal(err)
+		}
+		if obs := observe(t, p, lab); len(obs.Lab.Daemons) != 0 {
+			t.Errorf("a foreign process is taken for the daemon: %+v", obs.Lab.Daemons)
+		}
+		if _, err := p.StartDaemon(ctx, lab.Name, d); err != nil {
+			t.Fatal(err)
+		}
+		if err := p.DestroyJail(ctx, lab.Name, j); err != nil {
+			t.Fatal(err)
+		}
+		if !alive(foreign) {
+			t.Errorf("the foreign process %d was killed", foreign.Process.Pid)
+		}
+	})
+}
+
+// startTagged starts a sleeping process with tag as its daemon tag (none
+// when empty), outside any process group of its own, as the processes
+// between netlab and a daemon run; the test stops it in the end.
+func startTagged(t *testing.T, tag string) *exec.Cmd {
+	t.Helper()
+	cmd := exec.Command("sleep", "600")
+	if tag != "" {
+		cmd.Env = append(os.Environ(), daemonTagEnv+"="+tag)
+	}
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	exited := make(chan struct{})
+	go func() { cmd.Wait(); close(exited) }()
+	t.Cleanup(func() {
+		cmd.Process.Kill()
+		<-exited
+	})
+	waitFor := time.Now().Add(2 * time.Second)
+	for !hasTag(readEnviron(cmd.Process.Pid), []byte(daemonTagEnv+"="+tag), false) && tag != "" && time.Now().Before(waitFor) {
+		time.Sleep(5 * time.Millisecond)
+	}
+	return cmd
+}
+
+func readEnviron(pid int) []byte {
+	b, _ := os.ReadFile(filepath.Join("/proc", strconv.Itoa(pid), "environ"))
+	return b
+}
+
+// alive reports whether the process cmd started still runs (not a
+// zombie).
+func alive(cmd *exec.Cmd) bool {
+	st, err := readStat(cmd.Process.Pid)
+	return err == nil && !st.Dead()
 }
 
 func TestSyncRemovesTemporaryFiles(t *testing.T) {

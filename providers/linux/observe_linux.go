@@ -282,16 +282,17 @@ func (p *Provider) observeDaemons(want *plan.Lab, m marker) ([]plan.Daemon, erro
 	}
 	var out []plan.Daemon
 	for _, s := range specs {
-		if !s.running() {
+		pid := p.daemonPid(s)
+		if pid == 0 {
 			continue
 		}
 		d := plan.Daemon{
 			Jail: m.Jail, Name: s.Name, Addr: daemonAddr(want, m.Jail, s.Name),
 			Kind: s.Kind, Implementation: s.Implementation, Command: s.Command,
-			Live: plan.Live{IDs: map[string]string{"pid": strconv.Itoa(s.Pid)}},
+			Live: plan.Live{IDs: map[string]string{"pid": strconv.Itoa(pid)}},
 		}
-		if ino, err := processNetns(s.Pid); err == nil && ino != m.Netns {
-			d.Broken = fmt.Sprintf("pid %d runs in network namespace %d, not the jail's %d", s.Pid, ino, m.Netns)
+		if ino, err := processNetns(pid); err == nil && ino != m.Netns {
+			d.Broken = fmt.Sprintf("pid %d runs in network namespace %d, not the jail's %d", pid, ino, m.Netns)
 		}
 		out = append(out, d)
 	}
