@@ -6,7 +6,9 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
+	"time"
 )
 
 // Operations measured on every lab size, in table order.
@@ -86,10 +88,12 @@ func Run(ctx context.Context, c Config) (*Suite, error) {
 				if err := cy.check(); err != nil {
 					return s, err
 				}
+				base := namespacesAlive()
 				if err := cy.run(ctx); err != nil {
 					cy.cleanup(ctx)
 					return s, fmt.Errorf("%s, %d jails, run %d: %w", cy.tool, n, run+1, err)
 				}
+				settle(base, n)
 			}
 			s.logf("%d jails: run %d of %d done", n, run+1, c.Runs)
 		}
@@ -145,6 +149,44 @@ func (s *Suite) measure(ctx context.Context, x *Series, dir string, argv ...stri
 	s.logf("  %-9s %4d jails  %-20s %8.1f ms  %6d KiB", x.Tool, x.Size, x.Op,
 		float64(smp.Wall.Microseconds())/1000, smp.MaxRSS)
 	return smp, nil
+}
+
+// settle waits until the kernel has freed the namespaces that a cycle
+// deleted: it does so after the delete returns, holding RTNL for a while,
+// and that work must not land on the next tool's measurement. base is
+// the count before the cycle; n the namespaces it made. It gives up after
+// ten seconds, since other users may hold namespaces meanwhile.
+func settle(base, n int) {
+	if base < 0 {
+		time.Sleep(time.Second)
+		return
+	}
+	deadline := time.Now().Add(10 * time.Second)
+	for time.Now().Before(deadline) {
+		if now := namespacesAlive(); now >= 0 && now <= base+n/4 {
+			return
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+}
+
+// namespacesAlive returns the network namespaces the kernel holds,
+// dying ones included (net_namespace objects in /proc/slabinfo, which
+// counts slabs in use, so it is approximate), or -1 if it cannot tell.
+func namespacesAlive() int {
+	b, err := os.ReadFile("/proc/slabinfo")
+	if err != nil {
+		return -1
+	}
+	for _, line := range strings.Split(string(b), "\n") {
+		f := strings.Fields(line)
+		if len(f) > 1 && f[0] == "net_namespace" {
+			if v, err := strconv.Atoi(f[1]); err == nil {
+				return v
+			}
+		}
+	}
+	return -1
 }
 
 // Namespaces lists the named network namespaces whose names start with
