@@ -204,11 +204,11 @@ func readSettings(m marker, j *plan.Jail) error {
 		return fmt.Errorf("uname: %w", err)
 	}
 	j.Hostname = unix.ByteSliceToString(u.Nodename[:])
-	fwd, err := readSysctl(forwardingKey)
+	fwd, err := forwardingHere()
 	if err != nil {
 		return err
 	}
-	j.Forwarding = fwd == "1"
+	j.Forwarding = fwd
 	for _, key := range sortedKeys(m.SysctlBefore) {
 		if v, err := readSysctl(key); err == nil {
 			if j.Sysctl == nil {
