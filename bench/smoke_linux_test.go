@@ -3,6 +3,7 @@ package bench
 import (
 	"bytes"
 	"context"
+	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -46,7 +47,7 @@ func TestSmoke(t *testing.T) {
 		Floor:   build(t, bin, "github.com/netlab/netlab/bench/floor"),
 		Sizes:   []int{4},
 		Runs:    1,
-		Prefix:  "nlt",
+		Prefix:  "nltbh",
 		WorkDir: t.TempDir(),
 	}
 	ctx := context.Background()
@@ -71,7 +72,7 @@ func TestSmoke(t *testing.T) {
 	if got := s.Get(4, ToolNetlab, OpEdit).Touched; len(got) != 1 || got[0] != 1 {
 		t.Errorf("the one-link edit touched %v resources, want [1]", got)
 	}
-	for _, prefix := range []string{"nltb", "nltf", "nlts"} {
+	for _, prefix := range []string{"nltbhb", "nltbhf", "nltbhs"} {
 		if left, _ := Namespaces(prefix); len(left) > 0 {
 			t.Errorf("namespaces left: %v", left)
 		}
@@ -121,8 +122,10 @@ func TestRoutedemoSmoke(t *testing.T) {
 	if len(r.Reroute) != 1 || r.Reroute[0] <= 0 {
 		t.Errorf("reroute: %v (no echo lost means the probe saw nothing of the cut)", r.Reroute)
 	}
-	if left, _ := Namespaces("nltq"); len(left) > 0 {
-		t.Errorf("namespaces left: %v", left)
+	for i := 1; i <= 5; i++ {
+		if _, err := os.Lstat(fmt.Sprintf("/run/netns/nltq%d", i)); err == nil {
+			t.Errorf("namespace nltq%d left", i)
+		}
 	}
 }
 

@@ -189,8 +189,8 @@ func namespacesAlive() int {
 	return -1
 }
 
-// Namespaces lists the named network namespaces whose names start with
-// prefix.
+// Namespaces lists the named network namespaces that Generate would name
+// with prefix: the prefix followed by three digits.
 func Namespaces(prefix string) ([]string, error) {
 	entries, err := os.ReadDir("/run/netns")
 	if os.IsNotExist(err) {
@@ -201,11 +201,20 @@ func Namespaces(prefix string) ([]string, error) {
 	}
 	var out []string
 	for _, e := range entries {
-		if strings.HasPrefix(e.Name(), prefix) {
+		if rest, ok := strings.CutPrefix(e.Name(), prefix); ok && len(rest) == 3 && allDigits(rest) {
 			out = append(out, e.Name())
 		}
 	}
 	return out, nil
+}
+
+func allDigits(s string) bool {
+	for _, r := range s {
+		if r < '0' || r > '9' {
+			return false
+		}
+	}
+	return true
 }
 
 func (s *Suite) dir(n int, tool string) (string, error) {
