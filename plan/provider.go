@@ -51,7 +51,8 @@ type Provider interface {
 	// UpdateJail changes a live jail's hostname, forwarding and sysctls
 	// from from to to; routes are left to SetRoutes.
 	UpdateJail(ctx context.Context, lab string, from, to Jail) (Jail, error)
-	// DestroyJail removes the jail. Its links and daemons are gone by then.
+	// DestroyJail removes the jail. Its daemons are gone by then, and so
+	// are its links unless the provider implements JailTeardown.
 	DestroyJail(ctx context.Context, lab string, j Jail) error
 	// SetRoutes makes the jail's static routes exactly routes.
 	SetRoutes(ctx context.Context, lab string, jail string, routes []Route) error
@@ -75,6 +76,18 @@ type Provider interface {
 	// after an apply, such as the hosts file every jail resolves names
 	// with. lab is nil after a destroy, and Sync then removes them.
 	Sync(ctx context.Context, labName string, lab *Lab) error
+}
+
+// JailTeardown is implemented by a provider whose DestroyJail also
+// removes every link with an end in the jail, as deleting a Linux network
+// namespace deletes its veths in one batch, where DestroyLink waits for the
+// kernel once per link. When a plan destroys every jail a link touches,
+// the engine then leaves the link to DestroyJail and records it as gone
+// once those jails are.
+type JailTeardown interface {
+	// DestroyJailRemovesLinks reports whether DestroyJail removes the
+	// jail's links; false makes the engine destroy them one by one first.
+	DestroyJailRemovesLinks() bool
 }
 
 // Observation is what a provider found live for one lab.
@@ -106,6 +119,15 @@ type Console interface {
 	Routes(ctx context.Context, lab, jail string) ([]KernelRoute, error)
 	// LogFile returns the path of a daemon's log.
 	LogFile(lab, jail, daemon string) (string, error)
+	// PingArgs returns the argv, in the platform's ping dialect, that
+	// sends count echo requests to dst and waits about a second for each
+	// reply.
+	PingArgs(dst string, count int) []string
+	// TraceArgs returns the argv, in the platform's traceroute dialect,
+	// that traces the route to dst with numeric output, one probe per hop
+	// and one probe in flight at a time, so that a capture shows each hop
+	// in order.
+	TraceArgs(dst string) []string
 }
 
 // KernelRoute is one IPv4 route of a jail's kernel table.

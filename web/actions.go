@@ -13,6 +13,8 @@ import (
 	"sync/atomic"
 	"time"
 	"unicode/utf8"
+
+	"github.com/netlab/netlab/plan"
 )
 
 // Limits on what the page can start.
@@ -50,7 +52,7 @@ type runner struct {
 // command returns the argv of a run request checked against the live
 // lab: the tool is ping or traceroute, both jails are live jails of the
 // lab and differ, and the target is an address of the target jail.
-func command(ix *index, req runRequest) ([]string, error) {
+func command(ix *index, req runRequest, cons plan.Console) ([]string, error) {
 	if !ix.jails[req.From] {
 		return nil, fmt.Errorf("source %q: %w", req.From, ErrNotJail)
 	}
@@ -67,9 +69,9 @@ func command(ix *index, req runRequest) ([]string, error) {
 	addr := targets[0].String()
 	switch req.Tool {
 	case "ping":
-		return []string{"ping", "-c", "3", addr}, nil
+		return cons.PingArgs(addr, 3), nil
 	case "traceroute":
-		return []string{"traceroute", "-n", "-q", "1", "-N", "1", "-w", "1", addr}, nil
+		return cons.TraceArgs(addr), nil
 	}
 	return nil, fmt.Errorf("%q: %w", req.Tool, ErrUnknownTool)
 }
@@ -92,7 +94,7 @@ func (s *Server) run(w http.ResponseWriter, r *http.Request) {
 		httpError(w, http.StatusBadRequest, fmt.Sprintf("reading the request: %v", err))
 		return
 	}
-	argv, err := command(s.ix.Load(), req)
+	argv, err := command(s.ix.Load(), req, s.opts.Console)
 	if err != nil {
 		httpError(w, http.StatusBadRequest, err.Error())
 		return

@@ -7,6 +7,7 @@ import (
 	"net"
 	"net/http"
 	"os/exec"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -48,6 +49,14 @@ func (c *fakeConsole) Command(ctx context.Context, lab, jail string, argv []stri
 	c.calls = append(c.calls, append([]string{lab, jail}, argv...))
 	c.mu.Unlock()
 	return exec.CommandContext(ctx, "echo", append([]string{"in", jail + ":"}, argv...)...), nil
+}
+
+func (c *fakeConsole) PingArgs(dst string, count int) []string {
+	return []string{"ping", "-c", strconv.Itoa(count), dst}
+}
+
+func (c *fakeConsole) TraceArgs(dst string) []string {
+	return []string{"traceroute", "-n", "-q", "1", "-N", "1", "-w", "1", dst}
 }
 
 func (c *fakeConsole) Routes(ctx context.Context, lab, jail string) ([]plan.KernelRoute, error) {
