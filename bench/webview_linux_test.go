@@ -1,10 +1,11 @@
 //go:build linux
 
-// Package bench measures netlab's web view on a real kernel: how long a
-// packet takes from its capture timestamp to an event-stream client, and
-// how many packets a second reach that client without loss.
+// The web view's benchmarks, on a real kernel: how long a packet takes from
+// its capture timestamp to an event-stream client, and how many packets a
+// second reach that client without loss.
 //
-//	go test -run '^$' -bench . -benchtime 300x ./bench
+//	go test -run '^$' -bench 'CaptureToClient|SustainedRate' -benchtime 300x ./bench
+
 package bench
 
 import (
