@@ -5,6 +5,7 @@ import (
 	"io"
 	"os"
 	"os/signal"
+	"path/filepath"
 	"strconv"
 	"strings"
 	"syscall"
@@ -62,6 +63,9 @@ func (c *cmd) tcpdump(args []string) int {
 	}
 	d.index, d.offset = ifc.Index, wireSize(c.worldDir)
 
+	// From here on a signal must reach run, which removes the process.
+	d.sigs = make(chan os.Signal, 1)
+	signal.Notify(d.sigs, syscall.SIGTERM, syscall.SIGINT)
 	proc := c.w.spawn(c.jid(), 1, append([]string{"tcpdump"}, args...))
 	proc.Kind = "tcpdump"
 	d.pid = proc.PID
@@ -86,6 +90,9 @@ type dumper struct {
 	pid     int  // its process in the fake
 	offset  int64
 	seen    int
+	sigs    chan os.Signal
+	// world is the world file as last checked.
+	world os.FileInfo
 }
 
 // direction sets -Q.
@@ -106,15 +113,13 @@ func (d *dumper) direction(q string) bool {
 // run prints frames until tcpdump has to stop, and returns its exit
 // status.
 func (d *dumper) run(stdout, stderr io.Writer) int {
-	sigs := make(chan os.Signal, 1)
-	signal.Notify(sigs, syscall.SIGTERM, syscall.SIGINT)
-	defer signal.Stop(sigs)
+	defer signal.Stop(d.sigs)
 	tick := time.NewTicker(pollFrames)
 	defer tick.Stop()
 	checked := time.Now()
 	for {
 		select {
-		case <-sigs:
+		case <-d.sigs:
 			return d.exit(stderr, 0)
 		case <-tick.C:
 		}
@@ -159,6 +164,11 @@ func (d *dumper) printNew(stdout io.Writer) bool {
 // check looks at the world: "killed" when the fake's process is gone,
 // "gone" when the interface is, "" otherwise.
 func (d *dumper) check() string {
+	st, err := os.Stat(filepath.Join(d.dir, "world.json"))
+	if err != nil || (d.world != nil && st.ModTime().Equal(d.world.ModTime()) && st.Size() == d.world.Size()) {
+		return ""
+	}
+	d.world = st
 	w, err := load(d.dir)
 	if err != nil {
 		return ""

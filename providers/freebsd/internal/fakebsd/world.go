@@ -13,6 +13,7 @@
 package fakebsd
 
 import (
+	"bytes"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -135,7 +136,7 @@ func Update(dir string, fn func(w *World) error) error {
 	}
 
 	path := filepath.Join(dir, "world.json")
-	w, err := load(dir)
+	w, before, err := loadBytes(dir)
 	if err != nil {
 		return err
 	}
@@ -143,6 +144,9 @@ func Update(dir string, fn func(w *World) error) error {
 	out, err := json.MarshalIndent(w, "", " ")
 	if err != nil {
 		return err
+	}
+	if bytes.Equal(out, before) {
+		return ferr // unchanged: readers watching the file see no write
 	}
 	tmp := path + ".tmp"
 	if err := os.WriteFile(tmp, out, 0o644); err != nil {
@@ -158,18 +162,25 @@ func Update(dir string, fn func(w *World) error) error {
 // takes no lock: Update replaces the file in one rename, so a reader sees
 // one whole world.
 func load(dir string) (*World, error) {
+	w, _, err := loadBytes(dir)
+	return w, err
+}
+
+// loadBytes is load that also returns the file's content, nil before the
+// first use.
+func loadBytes(dir string) (*World, []byte, error) {
 	path := filepath.Join(dir, "world.json")
 	w := newWorld()
 	b, err := os.ReadFile(path)
 	switch {
 	case err == nil:
 		if err := json.Unmarshal(b, w); err != nil {
-			return nil, fmt.Errorf("fakebsd: reading %s: %w", path, err)
+			return nil, nil, fmt.Errorf("fakebsd: reading %s: %w", path, err)
 		}
 	case !errors.Is(err, fs.ErrNotExist):
-		return nil, err
+		return nil, nil, err
 	}
-	return w, nil
+	return w, b, nil
 }
 
 // newWorld is a freshly booted host: lo0 and vtnet0 up, init running.
