@@ -57,6 +57,13 @@ type packetLog struct {
 	pkts []plan.Packet
 }
 
+// snapshot returns what was collected so far.
+func (l *packetLog) snapshot() []plan.Packet {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return slices.Clone(l.pkts)
+}
+
 // reset forgets what was collected.
 func (l *packetLog) reset() {
 	l.mu.Lock()
