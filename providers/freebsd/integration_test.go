@@ -17,10 +17,10 @@ import (
 // TestRealFreeBSD runs routedemo on a real FreeBSD host (13.3 or later,
 // VIMAGE kernel, root, sshd host keys present): create, ping every pair
 // of jails, capture a ping's path, pull vm1-vm2 and wait for RIP to
-// reroute, destroy, and check
-// that nothing is left. Its jails and lab are named nlt* so they collide
-// with nothing; everything is removed even when the test fails. Jails
-// share "/", so the host's /etc/hosts carries the lab's block meanwhile.
+// reroute, destroy, and check that nothing is left. Its jails and lab are
+// named nlt* so they collide with nothing; everything is removed even
+// when the test fails. Jails share "/", so the host's /etc/hosts carries
+// the lab's block meanwhile.
 func TestRealFreeBSD(t *testing.T) {
 	if runtime.GOOS != "freebsd" {
 		t.Skip("needs a FreeBSD host with VIMAGE; see providers/freebsd/README.md")
