@@ -34,7 +34,8 @@ type hostView struct {
 	// hosts maps each jail with a hosts file under /etc/netns to its
 	// first line.
 	hosts map[string]string
-	// files are the paths under the runtime directory, locks aside.
+	// files are the paths under the lab's runtime directory, and files
+	// at the top of the runtime directory.
 	files []string
 }
 
@@ -115,13 +116,18 @@ func (l *hardLab) observeHost() hostView {
 			h.hosts[j] = first
 		}
 	}
-	h.procs = processesMentioning(l.runDir)
+	// The runtime directory may be shared with other labs: only this
+	// lab's directory, and files at the top, are the lab's.
+	h.procs = processesMentioning(filepath.Join(l.runDir, l.name) + "/")
 	filepath.WalkDir(l.runDir, func(path string, d fs.DirEntry, err error) error {
 		rel, _ := filepath.Rel(l.runDir, path)
-		if err != nil || rel == "." || d.IsDir() {
+		if err != nil || rel == "." {
 			return nil
 		}
-		if !strings.HasPrefix(rel, "locks/") {
+		if d.IsDir() && rel != l.name && !strings.HasPrefix(rel, l.name+"/") {
+			return filepath.SkipDir
+		}
+		if !d.IsDir() {
 			h.files = append(h.files, rel)
 		}
 		return nil
@@ -400,7 +406,7 @@ func (l *hardLab) sweep() {
 			os.Remove(filepath.Join("/etc/netns", j))
 		}
 	}
-	unmountUnder(l.runDir)
+	unmountUnder(filepath.Join(l.runDir, l.name))
 	if len(left) > 0 {
 		l.t.Errorf("after the test, destroy left behind:\n  %s\n%s", strings.Join(left, "\n  "), h)
 	}

@@ -221,8 +221,8 @@ func (p *Provider) openUTS(m marker) (int, error) {
 }
 
 // DestroyJail implements plan.Provider. Daemons still tracked in the jail
-// are stopped first; the namespace, its runtime files and its hosts file
-// go.
+// are stopped first; the namespace with its veths, its runtime files and
+// its hosts file go.
 func (p *Provider) DestroyJail(ctx context.Context, lab string, j plan.Jail) error {
 	if err := checkNames(lab, j.Name); err != nil {
 		return err
@@ -265,7 +265,12 @@ func (p *Provider) clearStaleJail(lab, jail string) error {
 		if _, err := p.openJail(lab, jail); err == nil {
 			return fmt.Errorf("network namespace %q: %w", jail, fs.ErrExist)
 		}
-		return fmt.Errorf("network namespace %q exists: %w", jail, ErrNotOwned)
+		if !p.ownPlaceholder(lab, jail) {
+			return fmt.Errorf("network namespace %q exists: %w", jail, ErrNotOwned)
+		}
+		if err := os.Remove(netnsPath(jail)); err != nil {
+			return err
+		}
 	}
 	if _, err := os.Stat(p.jailDir(lab, jail)); errors.Is(err, fs.ErrNotExist) {
 		return nil
@@ -275,4 +280,21 @@ func (p *Provider) clearStaleJail(lab, jail string) error {
 		return err
 	}
 	return p.removeJailDir(lab, jail)
+}
+
+// ownPlaceholder reports whether the name of jail holds the empty file
+// that CreateJail makes before it mounts the namespace there, left by a
+// create of this lab's that was interrupted in between: the file is no
+// namespace, and the lab's marker for the jail exists.
+func (p *Provider) ownPlaceholder(lab, jail string) bool {
+	var fsst unix.Statfs_t
+	if err := unix.Statfs(netnsPath(jail), &fsst); err != nil || fsst.Type == unix.NSFS_MAGIC {
+		return false
+	}
+	st, err := os.Lstat(netnsPath(jail))
+	if err != nil || !st.Mode().IsRegular() || st.Size() != 0 {
+		return false
+	}
+	_, err = p.readMarker(lab, jail)
+	return err == nil
 }

@@ -110,6 +110,7 @@ func (p *Provider) startCommand(s *daemonSpec) error {
 	defer log.Close()
 
 	cmd := exec.Command(argv[0], argv[1:]...)
+	cmd.Env = append(os.Environ(), p.tagEnv(s))
 	cmd.Stdout, cmd.Stderr = log, log
 	cmd.SysProcAttr = &syscall.SysProcAttr{Setsid: true}
 	cmd.Dir = "/" // hold no directory of the caller's busy
