@@ -46,15 +46,16 @@ const StopGrace = 2 * time.Second
 // for its error.
 const stderrKeep = 4096
 
-// Start implements Starter with LC_ALL=C and Env, logging the start and
-// the exit to Log. A process gets Grace (StopGrace when zero) between
-// SIGTERM and SIGKILL.
+// Start implements Starter with LC_ALL=C and Env, in a process group of
+// its own as Run does, logging the start and the exit to Log. A process
+// gets Grace (StopGrace when zero) between SIGTERM and SIGKILL.
 func (x *Exec) Start(ctx context.Context, argv ...string) (Process, error) {
 	if len(argv) == 0 {
 		return nil, fmt.Errorf("starting a command: empty argv")
 	}
 	cmd := exec.CommandContext(ctx, argv[0], argv[1:]...)
 	cmd.Env = append(append(os.Environ(), "LC_ALL=C"), x.Env...)
+	ownProcessGroup(cmd)
 	cmd.Cancel = func() error { return cmd.Process.Signal(syscall.SIGTERM) }
 	cmd.WaitDelay = x.Grace
 	if cmd.WaitDelay <= 0 {

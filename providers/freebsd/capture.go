@@ -264,11 +264,8 @@ func exitNote(err error) string {
 }
 
 // deliver hands a parsed packet to emit with the place it was seen.
-func (c *capture) deliver(d *dump, got dumped) {
-	pkt := got.Packet
+func (c *capture) deliver(d *dump, pkt plan.Packet) {
 	pkt.Jail, pkt.Iface, pkt.Link = d.key.jail, d.key.iface, d.key.link
-	// TODO: got.OrigSrc and got.OrigDst, the addresses of the packet an
-	// ICMP error quotes, have no field in plan.Packet yet.
 	d.packets++
 	c.emitMu.Lock()
 	defer c.emitMu.Unlock()

@@ -251,6 +251,9 @@ func TestCaptureRoutedemo(t *testing.T) {
 		var kinds []string
 		for _, p := range got {
 			kinds = append(kinds, p.Kind+" "+p.Detail)
+			if p.OrigSrc.String() != "10.0.40.2" || p.OrigDst.String() != "10.0.60.2" {
+				t.Errorf("%s %s reports on %s > %s, want the probe's 10.0.40.2 > 10.0.60.2", p.Kind, p.Detail, p.OrigSrc, p.OrigDst)
+			}
 		}
 		if !slices.Equal(kinds, want) {
 			t.Errorf("ICMP errors vm1 sent towards vm4:\n%s\nwant\n%s", strings.Join(kinds, "\n"), strings.Join(want, "\n"))

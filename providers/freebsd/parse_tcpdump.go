@@ -10,16 +10,9 @@ import (
 	"github.com/netlab/netlab/plan"
 )
 
-// dumped is one IPv4 ICMP or UDP packet read from tcpdump's text.
-type dumped struct {
-	plan.Packet
-	// OrigSrc and OrigDst are, for an ICMP error, the addresses of the
-	// packet it quotes.
-	OrigSrc, OrigDst netip.Addr
-}
-
 // tcpdumpParser reads what `tcpdump -l -n -tt -v` prints for IPv4 ICMP
-// and UDP packets on one interface, a line at a time. With -v a packet
+// and UDP packets on one interface, a line at a time, into packets
+// without Jail, Iface and Link. With -v a packet
 // takes several lines:
 //
 //	1796404953.000096 IP (tos 0x0, ttl 64, id 60474, offset 0, flags [none], proto ICMP (1), length 84)
@@ -33,7 +26,7 @@ type dumped struct {
 // and lines it cannot read are skipped. The zero value is ready to use;
 // it is not safe for concurrent use.
 type tcpdumpParser struct {
-	cur   *dumped
+	cur   *plan.Packet
 	state parseState
 	// now stamps a packet whose header carries no -tt time; nil means
 	// time.Now.
@@ -69,11 +62,11 @@ var (
 )
 
 // line reads one line and returns the packet it completes, if any.
-func (p *tcpdumpParser) line(s string) (dumped, bool) {
+func (p *tcpdumpParser) line(s string) (plan.Packet, bool) {
 	s = strings.TrimRight(s, "\r\n")
 	switch {
 	case s == "":
-		return dumped{}, false
+		return plan.Packet{}, false
 	case s[0] != ' ' && s[0] != '\t':
 		done, ok := p.flush()
 		p.header(s)
@@ -83,7 +76,7 @@ func (p *tcpdumpParser) line(s string) (dumped, bool) {
 	case p.state == wantQuoteHeader && strings.HasPrefix(s, "\tIP "):
 		p.origProto = atoiMatch(reProto, s)
 		p.state = wantQuoteAddrs
-		return dumped{}, false
+		return plan.Packet{}, false
 	case p.state == wantQuoteAddrs && strings.HasPrefix(s, "    "):
 		p.quoted(strings.TrimSpace(s))
 		return p.flush()
@@ -91,22 +84,22 @@ func (p *tcpdumpParser) line(s string) (dumped, bool) {
 		p.cur.Detail = ripDetail(strings.TrimSpace(s))
 		return p.flush()
 	}
-	return dumped{}, false
+	return plan.Packet{}, false
 }
 
 // flush returns the packet being read, complete or not, and forgets it.
-func (p *tcpdumpParser) flush() (dumped, bool) {
+func (p *tcpdumpParser) flush() (plan.Packet, bool) {
 	cur := p.cur
 	p.cur, p.state = nil, wantHeader
 	if cur == nil || incomplete(cur) {
-		return dumped{}, false
+		return plan.Packet{}, false
 	}
 	return *cur, true
 }
 
 // incomplete reports a packet whose address line never came: too little
 // is known to show it.
-func incomplete(d *dumped) bool {
+func incomplete(d *plan.Packet) bool {
 	return !d.Src.IsValid() || !d.Dst.IsValid()
 }
 
@@ -117,7 +110,7 @@ func (p *tcpdumpParser) header(s string) {
 	if !ok || !strings.HasPrefix(rest, "IP ") {
 		return
 	}
-	d := &dumped{}
+	d := &plan.Packet{}
 	d.Time = p.stamp(stamp)
 	switch atoiMatch(reProto, rest) {
 	case protoICMP:
@@ -153,13 +146,13 @@ func (p *tcpdumpParser) stamp(s string) time.Time {
 
 // addrs reads "SRC > DST: WHAT" and returns the packet when nothing more
 // is to come for it.
-func (p *tcpdumpParser) addrs(s string) (dumped, bool) {
+func (p *tcpdumpParser) addrs(s string) (plan.Packet, bool) {
 	d := p.cur
 	ends, what, _ := strings.Cut(s, ": ")
 	src, dst, ok := strings.Cut(strings.TrimSuffix(ends, ":"), " > ")
 	if !ok {
 		p.cur, p.state = nil, wantHeader
-		return dumped{}, false
+		return plan.Packet{}, false
 	}
 	var sport, dport int
 	d.Src, sport = splitAddrPort(src)
@@ -169,13 +162,13 @@ func (p *tcpdumpParser) addrs(s string) (dumped, bool) {
 	case d.Proto == "icmp":
 		if p.icmp(strings.TrimSpace(what)) {
 			p.state = wantQuoteHeader
-			return dumped{}, false
+			return plan.Packet{}, false
 		}
 	case sport == portRIP || dport == portRIP:
 		d.Kind, d.Detail = "rip", "rip"
 		if what = strings.TrimSpace(what); what == "" {
 			p.state = wantRIP
-			return dumped{}, false
+			return plan.Packet{}, false
 		}
 		d.Detail = ripDetail(what)
 	default:

@@ -5,6 +5,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/netlab/netlab/plan"
 )
 
 // The samples are real `tcpdump -l -n -tt -v --immediate-mode -Q out -i IF`
@@ -161,7 +163,7 @@ func completingLine(lines []string) int {
 	return 2
 }
 
-func describeDumped(d dumped) string {
+func describeDumped(d plan.Packet) string {
 	s := fmt.Sprintf("%d.%09d %s %s>%s ttl=%d len=%d %s %q", d.Time.Unix(), d.Time.Nanosecond(),
 		d.Proto, d.Src, d.Dst, d.TTL, d.Len, d.Kind, d.Detail)
 	if d.OrigSrc.IsValid() {
