@@ -11,9 +11,8 @@ import (
 )
 
 // tcpdumpParser reads what `tcpdump -l -n -tt -v` prints for IPv4 ICMP
-// and UDP packets on one interface, a line at a time, into packets
-// without Jail, Iface and Link. With -v a packet
-// takes several lines:
+// and UDP packets on one interface, a line at a time, into packets that
+// lack only Jail, Iface and Link. With -v a packet takes several lines:
 //
 //	1796404953.000096 IP (tos 0x0, ttl 64, id 60474, offset 0, flags [none], proto ICMP (1), length 84)
 //	    10.0.40.2 > 10.0.10.2: ICMP echo request, id 947, seq 1, length 64
