@@ -63,7 +63,7 @@ func TestCrashDuringApply(t *testing.T) {
 	bin := buildNetlab(t)
 	for _, sig := range []string{"KILL", "INT"} {
 		t.Run(sig, func(t *testing.T) {
-			src, shape := demoLab("hardcrash", "h")
+			src, shape := demoLab("hardcrash", jailPrefix)
 			lab := newHardLab(t, bin, "hardcrash", src, shape)
 			for k := 0; k <= demoSteps; k++ {
 				t.Run(fmt.Sprintf("after-%02d", k), func(t *testing.T) {
@@ -85,7 +85,7 @@ func TestCrashDuringApply(t *testing.T) {
 func TestCrashDuringApplyThenDestroy(t *testing.T) {
 	needRoot(t)
 	bin := buildNetlab(t)
-	src, shape := demoLab("hardcrash", "h")
+	src, shape := demoLab("hardcrash", jailPrefix)
 	lab := newHardLab(t, bin, "hardcrash", src, shape)
 	for k := 0; k <= demoSteps; k++ {
 		t.Run(fmt.Sprintf("after-%02d", k), func(t *testing.T) {
@@ -105,7 +105,7 @@ func TestCrashDuringDestroy(t *testing.T) {
 	bin := buildNetlab(t)
 	for _, sig := range []string{"KILL", "INT"} {
 		t.Run(sig, func(t *testing.T) {
-			src, shape := demoLab("hardcrash", "h")
+			src, shape := demoLab("hardcrash", jailPrefix)
 			lab := newHardLab(t, bin, "hardcrash", src, shape)
 			for k := 0; k < demoSteps; k++ {
 				t.Run(fmt.Sprintf("after-%02d", k), func(t *testing.T) {

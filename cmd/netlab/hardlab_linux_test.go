@@ -232,6 +232,17 @@ func (l *hardLab) assertHost(when string, want labShape) {
 	}
 }
 
+// jailPrefix starts the jail names of these tests: "h" and two letters
+// from the process id, so that two runs of the tests on one host (from
+// two checkouts) do not take each other's names.
+var jailPrefix = func() string {
+	pid := os.Getpid()
+	return fmt.Sprintf("h%c%c", 'a'+pid%26, 'a'+pid/26%26)
+}()
+
+// jailName is the name of the demo lab's jail i (1 to 9).
+func jailName(i int) string { return jailPrefix + strconv.Itoa(i) }
+
 // demoLinks is the topology of the classic routing demo (labs/routedemo.hcl):
 // nine routers; the first jail of each pair takes .1, the second .2.
 var demoLinks = []struct {
