@@ -1,15 +1,64 @@
 package freebsd
 
 import (
+	"bytes"
 	"context"
+	"encoding/json"
 	"fmt"
+	"os"
+	"os/exec"
 	"strconv"
 	"strings"
+	"sync/atomic"
 	"testing"
+	"time"
 
 	"github.com/netlab/netlab/plan"
+	"github.com/netlab/netlab/providers"
 	"github.com/netlab/netlab/providers/freebsd/internal/fakebsd"
 )
+
+// The crash tests kill a netlab that applies or destroys a lab on the
+// fake after each number of host commands, then apply (or destroy) again
+// with a fresh provider, as the next netlab would: the lab must end as
+// it should, with nothing of it leaked or duplicated.
+
+// crashEnv tells the test binary, run as TestCrashChild, what to do:
+// "apply" or "destroy", the number of commands to run before dying, and
+// the lab as JSON.
+const (
+	crashEnvOp     = "NETLAB_TEST_CRASH_OP"
+	crashEnvBudget = "NETLAB_TEST_CRASH_BUDGET"
+	crashEnvLab    = "NETLAB_TEST_CRASH_LAB"
+	crashEnvRun    = "NETLAB_TEST_CRASH_RUN"
+	crashEnvRoot   = "NETLAB_TEST_CRASH_ROOT"
+	crashedStatus  = 3
+)
+
+// crashLab has every kind of resource: two routers, a link, routed in
+// both, sshd in one and a command in the other.
+func crashLab() *plan.Lab {
+	lab := pair("crash")
+	lab.Daemons = append(lab.Daemons,
+		plan.Daemon{Jail: "r1", Name: "sshd", Addr: "daemon.r1.sshd", Kind: plan.KindSSHD},
+		plan.Daemon{Jail: "r2", Name: "idle", Addr: "daemon.r2.idle", Kind: plan.KindCommand, Command: []string{"sleep", "3600"}})
+	lab.Sort()
+	return lab
+}
+
+// dyingRunner runs commands until its budget is spent, then ends the
+// process at once, as SIGKILL would: nothing after runs, no cleanup.
+type dyingRunner struct {
+	providers.Runner
+	left atomic.Int64
+}
+
+func (d *dyingRunner) Run(ctx context.Context, argv ...string) ([]byte, error) {
+	if d.left.Add(-1) < 0 {
+		os.Exit(crashedStatus)
+	}
+	return d.Runner.Run(ctx, argv...)
+}
 
 // engine plans lab (nil: destroy everything of name) against what p
 // observes and applies the plan, as netlab apply and destroy do.
@@ -33,6 +82,94 @@ func engine(ctx context.Context, p *Provider, name string, lab *plan.Lab) error 
 		return err
 	}
 	return p.Sync(ctx, name, lab)
+}
+
+// TestCrashChild is the netlab that dies: it runs only as the child of
+// the crash tests.
+func TestCrashChild(t *testing.T) {
+	op := os.Getenv(crashEnvOp)
+	if op == "" {
+		t.Skip("runs only as the child of the crash tests")
+	}
+	budget, _ := strconv.ParseInt(os.Getenv(crashEnvBudget), 10, 64)
+	var lab plan.Lab
+	must(t, json.Unmarshal([]byte(os.Getenv(crashEnvLab)), &lab))
+	r := &dyingRunner{Runner: &providers.Exec{}}
+	r.left.Store(budget)
+	p := New(Options{Runner: r, RunDir: os.Getenv(crashEnvRun), Root: os.Getenv(crashEnvRoot)})
+	p.euid = func() int { return 0 }
+	p.settle = 0
+	if op == "destroy" {
+		must(t, engine(context.Background(), p, lab.Name, nil))
+		return
+	}
+	must(t, engine(context.Background(), p, lab.Name, &lab))
+}
+
+// crashAt runs op on lab in a child that dies after budget commands, and
+// reports whether it died before finishing.
+func (f *fake) crashAt(op string, lab *plan.Lab, budget int) bool {
+	f.t.Helper()
+	data, err := json.Marshal(lab)
+	must(f.t, err)
+	exe, err := os.Executable()
+	must(f.t, err)
+	cmd := exec.Command(exe, "-test.run=^TestCrashChild$", "-test.count=1")
+	cmd.Env = append(os.Environ(), crashEnvOp+"="+op, crashEnvBudget+"="+strconv.Itoa(budget),
+		crashEnvLab+"="+string(data), crashEnvRun+"="+f.run, crashEnvRoot+"="+f.root)
+	out, err := cmd.CombinedOutput()
+	f.waitOrphans()
+	if ee, ok := err.(*exec.ExitError); ok && ee.ExitCode() == crashedStatus {
+		return true
+	}
+	if err != nil {
+		f.t.Fatalf("the %s to crash failed otherwise: %v\n%s", op, err, out)
+	}
+	return false
+}
+
+// waitOrphans waits until the commands that the dead netlab had in
+// flight, which outlive it as they would on a real host, have finished:
+// the next netlab starts after them, or the test would race with them.
+func (f *fake) waitOrphans() {
+	f.t.Helper()
+	tag := []byte(fakebsd.EnvWorld + "=" + f.world + "\x00")
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		busy := false
+		entries, _ := os.ReadDir("/proc")
+		for _, e := range entries {
+			pid, err := strconv.Atoi(e.Name())
+			if err != nil || pid == os.Getpid() {
+				continue
+			}
+			env, _ := os.ReadFile("/proc/" + e.Name() + "/environ")
+			busy = busy || bytes.Contains(env, tag)
+		}
+		if !busy {
+			return
+		}
+		if time.Now().After(deadline) {
+			f.t.Fatal("commands of the dead netlab still run after 10s")
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+}
+
+// countCommands counts the host commands op on lab takes on a fresh fake
+// (for destroy, once the lab is built).
+func countCommands(t *testing.T, op string, lab *plan.Lab) int {
+	f := newFake(t)
+	if op == "destroy" {
+		must(t, engine(context.Background(), f.p, lab.Name, lab))
+	}
+	start := f.count.n.Load()
+	target := lab
+	if op == "destroy" {
+		target = nil
+	}
+	must(t, engine(context.Background(), f.p, lab.Name, target))
+	return int(f.count.n.Load() - start)
 }
 
 // assertBuilt checks that the fake holds exactly lab, besides what was
@@ -68,6 +205,64 @@ func (f *fake) assertBuilt(lab *plan.Lab, before fakebsd.World) {
 	if j1-j0 != len(lab.Jails) || i1-i0 != len(lab.Jails)+2*len(lab.Links) || p1-p0 != procs {
 		f.t.Fatalf("the world holds %d jails, %d interfaces, %d processes more than before; want %d, %d, %d\n%s",
 			j1-j0, i1-i0, p1-p0, len(lab.Jails), len(lab.Jails)+2*len(lab.Links), procs, describeWorld(w))
+	}
+}
+
+// assertGone checks that the world is as before the lab, and that no
+// runtime file of the lab remains.
+func (f *fake) assertGone(lab *plan.Lab, before fakebsd.World) {
+	f.t.Helper()
+	must(f.t, fakebsd.Update(f.world, func(w *fakebsd.World) error { w.Reap(); return nil }))
+	if got, want := describeWorld(f.worldState()), describeWorld(before); got != want {
+		f.t.Fatalf("world after destroy\n got:\n%s\nwant:\n%s", got, want)
+	}
+	if _, err := os.Stat(f.run + "/" + lab.Name); !os.IsNotExist(err) {
+		left, _ := exec.Command("find", f.run).Output()
+		f.t.Fatalf("runtime files of the lab remain:\n%s", left)
+	}
+	hosts, err := os.ReadFile(f.root + "/etc/hosts")
+	must(f.t, err)
+	if string(hosts) != baseHosts {
+		f.t.Fatalf("etc/hosts after destroy:\n%s", hosts)
+	}
+}
+
+func TestCrashDuringApply(t *testing.T) {
+	lab := crashLab()
+	total := countCommands(t, "apply", lab)
+	t.Logf("applying the lab takes %d commands", total)
+	for k := 0; k <= total; k++ {
+		t.Run("after-"+strconv.Itoa(k), func(t *testing.T) {
+			f := newFake(t)
+			must(t, f.p.Prepare(lab))
+			before := f.worldState()
+			if crashed := f.crashAt("apply", lab, k); !crashed && k < total {
+				t.Fatalf("the apply finished within %d commands", k)
+			}
+			must(t, engine(context.Background(), f.p, lab.Name, lab))
+			f.assertBuilt(lab, before)
+			must(t, engine(context.Background(), f.p, lab.Name, nil))
+			f.assertGone(lab, before)
+		})
+	}
+}
+
+func TestCrashDuringDestroy(t *testing.T) {
+	lab := crashLab()
+	total := countCommands(t, "destroy", lab)
+	t.Logf("destroying the lab takes %d commands", total)
+	for k := 0; k <= total; k++ {
+		t.Run("after-"+strconv.Itoa(k), func(t *testing.T) {
+			f := newFake(t)
+			must(t, f.p.Prepare(lab))
+			before := f.worldState()
+			must(t, engine(context.Background(), f.p, lab.Name, lab))
+			if crashed := f.crashAt("destroy", lab, k); !crashed && k < total {
+				t.Fatalf("the destroy finished within %d commands", k)
+			}
+			must(t, engine(context.Background(), f.p, lab.Name, nil))
+			f.assertGone(lab, before)
+		})
 	}
 }
 
