@@ -64,7 +64,8 @@ var ErrInterrupted = errors.New("apply interrupted: changes in flight were finis
 // cancellation: an interrupted provider call could leave a half-made
 // object.
 func (a *Applier) Apply(ctx context.Context, p *Plan) error {
-	all := steps(p)
+	teardown, ok := a.Provider.(JailTeardown)
+	all := steps(p, ok && teardown.DestroyJailRemovesLinks())
 	for _, s := range all {
 		s.waiting = len(s.deps)
 		for _, d := range s.deps {
@@ -179,6 +180,9 @@ func (a *Applier) do(ctx context.Context, lab string, s *step, mu *sync.Mutex) e
 			forget(TypeLink, c.Name)
 		}
 		return fail("destroying link", err)
+	case forgetLink:
+		forget(TypeLink, c.Name)
+		return nil
 	case destroyJail:
 		err := pr.DestroyJail(ctx, lab, *c.Before.Jail)
 		if err == nil {

@@ -29,6 +29,9 @@ const (
 	setRoutes
 	startDaemon
 	restartDaemon
+	// forgetLink records as gone a link that DestroyJail removes with
+	// its jails (see JailTeardown).
+	forgetLink
 )
 
 var verbText = map[verb]string{
@@ -42,6 +45,7 @@ var verbText = map[verb]string{
 	setRoutes:     "routes set",
 	startDaemon:   "started",
 	restartDaemon: "restarted",
+	forgetLink:    "destroyed with its jails",
 }
 
 func (s *step) String() string {
@@ -51,9 +55,14 @@ func (s *step) String() string {
 // steps turns a plan into provider calls with their dependencies:
 // daemons stop and links go before their jails go; jails come before
 // their links; links before the routes and daemons of their jails; a
-// replacement's create waits for its destroy.
-func steps(p *Plan) []*step {
+// replacement's create waits for its destroy. With jailTakesLinks, a link
+// whose jails all go is left to DestroyJail and forgotten after them.
+func steps(p *Plan, jailTakesLinks bool) []*step {
 	var all []*step
+	gone := map[string]bool{}
+	if jailTakesLinks {
+		gone = destroyedJails(p)
+	}
 	add := func(c *Change, v verb, jails ...string) *step {
 		s := &step{change: c, verb: v, jails: jails}
 		all = append(all, s)
@@ -66,7 +75,7 @@ func steps(p *Plan) []*step {
 		case TypeJail:
 			jailSteps(c, add)
 		case TypeLink:
-			linkSteps(c, add)
+			linkSteps(c, add, gone)
 		case TypeDaemon:
 			daemonSteps(c, add)
 		}
@@ -94,6 +103,8 @@ func steps(p *Plan) []*step {
 			switch s.verb {
 			case destroyJail:
 				s.after(in(j, stopDaemon, destroyLink)...)
+			case forgetLink:
+				s.after(in(j, destroyJail)...)
 			case createJail:
 				s.after(in(j, destroyJail)...)
 			case createLink, updateLink:
@@ -163,19 +174,53 @@ func jailSteps(c *Change, add addStep) {
 	}
 }
 
-func linkSteps(c *Change, add addStep) {
+func linkSteps(c *Change, add addStep, gone map[string]bool) {
 	ends := func(l *Link) []string { return []string{l.Ends[0].Jail, l.Ends[1].Jail} }
+	destroy := func(l *Link) *step {
+		if goesWithJails(l, gone) {
+			return add(c, forgetLink, ends(l)...)
+		}
+		return add(c, destroyLink, ends(l)...)
+	}
 	switch c.Action {
 	case Create:
 		add(c, createLink, ends(c.After.Link)...)
 	case Delete:
-		add(c, destroyLink, ends(c.Before.Link)...)
+		destroy(c.Before.Link)
 	case Replace:
-		d := add(c, destroyLink, ends(c.Before.Link)...)
+		d := destroy(c.Before.Link)
 		add(c, createLink, ends(c.After.Link)...).after(d)
 	case Update:
 		add(c, updateLink, ends(c.After.Link)...)
 	}
+}
+
+// destroyedJails returns the jails that the plan destroys or replaces.
+func destroyedJails(p *Plan) map[string]bool {
+	gone := map[string]bool{}
+	for _, c := range p.Changes {
+		if c.Type == TypeJail && (c.Action == Delete || c.Action == Replace) {
+			gone[c.Name] = true
+		}
+	}
+	return gone
+}
+
+// goesWithJails reports whether every jail the live link has an end in
+// is in gone. An end without a jail (a broken link's missing end) counts
+// as gone.
+func goesWithJails(l *Link, gone map[string]bool) bool {
+	some := false
+	for _, e := range l.Ends {
+		if e.Jail == "" {
+			continue
+		}
+		if !gone[e.Jail] {
+			return false
+		}
+		some = true
+	}
+	return some
 }
 
 func daemonSteps(c *Change, add addStep) {

@@ -51,7 +51,8 @@ type Provider interface {
 	// UpdateJail changes a live jail's hostname, forwarding and sysctls
 	// from from to to; routes are left to SetRoutes.
 	UpdateJail(ctx context.Context, lab string, from, to Jail) (Jail, error)
-	// DestroyJail removes the jail. Its links and daemons are gone by then.
+	// DestroyJail removes the jail. Its daemons are gone by then, and so
+	// are its links unless the provider implements JailTeardown.
 	DestroyJail(ctx context.Context, lab string, j Jail) error
 	// SetRoutes makes the jail's static routes exactly routes.
 	SetRoutes(ctx context.Context, lab string, jail string, routes []Route) error
@@ -75,6 +76,18 @@ type Provider interface {
 	// after an apply, such as the hosts file every jail resolves names
 	// with. lab is nil after a destroy, and Sync then removes them.
 	Sync(ctx context.Context, labName string, lab *Lab) error
+}
+
+// JailTeardown is implemented by a provider whose DestroyJail also
+// removes every link with an end in the jail, as deleting a Linux network
+// namespace deletes its veths in one batch, where DestroyLink waits for the
+// kernel once per link. When a plan destroys every jail a link touches,
+// the engine then leaves the link to DestroyJail and records it as gone
+// once those jails are.
+type JailTeardown interface {
+	// DestroyJailRemovesLinks reports whether DestroyJail removes the
+	// jail's links; false makes the engine destroy them one by one first.
+	DestroyJailRemovesLinks() bool
 }
 
 // Observation is what a provider found live for one lab.

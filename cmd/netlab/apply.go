@@ -41,6 +41,7 @@ func (f *applyFlags) registerWait(cmd *cobra.Command) {
 
 func (a *app) applyCommand() *cobra.Command {
 	var f applyFlags
+	var w webFlags
 	cmd := &cobra.Command{
 		Use:   "apply LABFILE | apply PLANFILE",
 		Short: "Make the live lab match the lab file",
@@ -57,17 +58,24 @@ and refuses if the state or the live lab changed since it was made.`,
 			ctx, stop := interruptible(cmd.Context())
 			defer stop()
 			if saved, ok := readSavedPlan(args[0]); ok {
+				if w.serve {
+					return errors.New("apply -web needs a lab file, not a saved plan")
+				}
 				return a.applySaved(ctx, args[0], saved, &f)
 			}
 			s, err := a.openSession(args[0], &f.labFlags)
 			if err != nil {
 				return err
 			}
-			return s.applyLab(ctx, &f, false)
+			if err := s.applyLab(ctx, &f, false); err != nil || !w.serve {
+				return err
+			}
+			return a.serveWeb(ctx, s, w.listen)
 		},
 	}
 	f.register(cmd)
 	f.registerWait(cmd)
+	w.registerApply(cmd)
 	return cmd
 }
 

@@ -37,6 +37,7 @@ type app struct {
 	verbose bool
 	noColor bool
 	runDir  string
+	prof    profiling
 }
 
 // run parses args and runs the command they name, returning the exit
@@ -49,7 +50,13 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	root.SetOut(stdout)
 	root.SetErr(stderr)
 
+	stopProfile := func() {}
+	root.PersistentPreRunE = func(*cobra.Command, []string) (err error) {
+		stopProfile, err = a.prof.start()
+		return err
+	}
 	err := root.Execute()
+	stopProfile()
 	if err == nil {
 		return 0
 	}
@@ -86,6 +93,10 @@ two (--auto-approve).`,
 	pf.BoolVar(&a.noColor, "no-color", false, "print without colour (also when NO_COLOR is set, TERM=dumb, or output is not a terminal)")
 	pf.StringVar(&a.runDir, "run-dir", defaultRunDir(), "runtime directory for locks, daemon files and ownership markers")
 	pf.MarkHidden("run-dir")
+	pf.StringVar(&a.prof.cpuFile, "cpuprofile", "", "write a CPU profile of the command to FILE")
+	pf.StringVar(&a.prof.traceFile, "trace", "", "write an execution trace of the command to FILE")
+	pf.MarkHidden("cpuprofile")
+	pf.MarkHidden("trace")
 
 	root.AddCommand(
 		a.planCommand(),
@@ -98,6 +109,7 @@ two (--auto-approve).`,
 		a.listCommand(),
 		a.versionCommand(),
 		a.forceUnlockCommand(),
+		a.webCommand(),
 	)
 	a.addConsoleCommands(root)
 	return root

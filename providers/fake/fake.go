@@ -32,6 +32,10 @@ type Host struct {
 	// the resource name ("CreateLink", "vm1-vm2"); an error it returns
 	// fails that call.
 	Fail func(op, name string) error
+	// JailTakesLinks makes DestroyJail remove the links with an end in
+	// the jail, as deleting a Linux network namespace does, and the host
+	// says so as a plan.JailTeardown.
+	JailTakesLinks bool
 
 	mu    sync.Mutex
 	world World
@@ -53,7 +57,13 @@ type Owned[T any] struct {
 	Obj T
 }
 
-var _ plan.Provider = (*Host)(nil)
+var (
+	_ plan.Provider     = (*Host)(nil)
+	_ plan.JailTeardown = (*Host)(nil)
+)
+
+// DestroyJailRemovesLinks implements plan.JailTeardown.
+func (h *Host) DestroyJailRemovesLinks() bool { return h.JailTakesLinks }
 
 // Name implements plan.Provider.
 func (h *Host) Name() string { return "fake" }
@@ -236,10 +246,14 @@ func (h *Host) DestroyJail(ctx context.Context, lab string, j plan.Jail) error {
 		if _, err := owned(w.Jails, lab, "jail", j.Name); err != nil {
 			return err
 		}
-		for _, l := range w.Links {
-			if l.Obj.Ends[0].Jail == j.Name || l.Obj.Ends[1].Jail == j.Name {
+		for name, l := range w.Links {
+			if l.Obj.Ends[0].Jail != j.Name && l.Obj.Ends[1].Jail != j.Name {
+				continue
+			}
+			if !h.JailTakesLinks {
 				return fmt.Errorf("jail %q still has link %q", j.Name, l.Obj.Name)
 			}
+			delete(w.Links, name)
 		}
 		for _, d := range w.Daemons {
 			if d.Obj.Jail == j.Name {

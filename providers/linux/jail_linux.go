@@ -223,8 +223,8 @@ func (p *Provider) openUTS(m marker) (int, error) {
 }
 
 // DestroyJail implements plan.Provider. Daemons still tracked in the jail
-// are stopped first; the namespace, its runtime files and its hosts file
-// go.
+// are stopped first; the namespace with its veths, its runtime files and
+// its hosts file go.
 func (p *Provider) DestroyJail(ctx context.Context, lab string, j plan.Jail) error {
 	if err := checkNames(lab, j.Name); err != nil {
 		return err

@@ -13,7 +13,6 @@ import (
 
 	"github.com/netlab/netlab/plan"
 	"github.com/vishvananda/netlink"
-	"golang.org/x/sys/unix"
 )
 
 // Observe implements plan.Provider. It reads only namespaces whose marker
@@ -25,7 +24,8 @@ func (p *Provider) Observe(ctx context.Context, want *plan.Lab) (*plan.Observati
 	if err := checkName("lab", want.Name); err != nil {
 		return nil, err
 	}
-	owned, err := p.ownedJails(want.Name)
+	claims := p.claims(want.Name)
+	owned, jails, err := p.observeJails(want, claims)
 	if err != nil {
 		return nil, fmt.Errorf("observing lab %q: %w", want.Name, err)
 	}
@@ -37,12 +37,7 @@ func (p *Provider) Observe(ctx context.Context, want *plan.Lab) (*plan.Observati
 
 	obs := &plan.Observation{Lab: plan.Lab{Name: want.Name}}
 	ends := map[string]*[2]*endObs{}
-	claims := p.claims(want.Name)
-	for _, m := range owned {
-		jo, err := p.observeJail(want, m, claims)
-		if err != nil {
-			return nil, fmt.Errorf("observing lab %q: %w", want.Name, err)
-		}
+	for i, jo := range jails {
 		obs.Lab.Jails = append(obs.Lab.Jails, jo.jail)
 		obs.Lab.Daemons = append(obs.Lab.Daemons, jo.daemons...)
 		for _, e := range jo.ends {
@@ -51,7 +46,7 @@ func (p *Provider) Observe(ctx context.Context, want *plan.Lab) (*plan.Observati
 			}
 			ends[e.link][e.index] = e
 		}
-		obs.Clashes = append(obs.Clashes, ifaceClashes(want, m.Jail, jo.foreign)...)
+		obs.Clashes = append(obs.Clashes, ifaceClashes(want, owned[i].Jail, jo.foreign)...)
 	}
 	for name, pair := range ends {
 		obs.Lab.Links = append(obs.Lab.Links, buildLink(want, name, *pair))
@@ -65,25 +60,16 @@ func (p *Provider) Observe(ctx context.Context, want *plan.Lab) (*plan.Observati
 // live, sorted by jail name. A marker left by a namespace that was
 // deleted, or whose name now holds another namespace, is skipped.
 func (p *Provider) ownedJails(lab string) ([]marker, error) {
-	files, err := filepath.Glob(filepath.Join(p.labDir(lab), "*", "jail.json"))
+	jails, err := p.markedJails(lab)
 	if err != nil {
 		return nil, err
 	}
 	var out []marker
-	for _, f := range files {
-		jail := filepath.Base(filepath.Dir(f))
-		if checkName("jail", jail) != nil {
-			continue
-		}
-		m, err := p.readMarker(lab, jail)
-		if err != nil {
-			continue // a marker being replaced, or not ours
-		}
-		if ino, err := inode(netnsPath(jail)); err == nil && ino == m.Netns {
+	for _, jail := range jails {
+		if m, ok, _ := p.ownedMarker(lab, jail); ok {
 			out = append(out, m)
 		}
 	}
-	sort.Slice(out, func(i, j int) bool { return out[i].Jail < out[j].Jail })
 	return out, nil
 }
 
@@ -108,64 +94,6 @@ type endObs struct {
 	mtu    int
 	addrs  []netip.Prefix
 	broken string
-}
-
-func (p *Provider) observeJail(want *plan.Lab, m marker, claims map[string]map[string]claimedEnd) (jailObs, error) {
-	jo := jailObs{foreign: map[string]bool{}}
-	ns, err := p.openJail(m.Lab, m.Jail)
-	if err != nil {
-		return jo, err
-	}
-	j := plan.Jail{Name: m.Jail, Addr: jailAddr(want, m.Jail), Path: m.Path}
-	j = withJailIDs(j, m.Netns)
-	if err := p.readJailSettings(ns, m, &j); err != nil {
-		j.Broken = err.Error()
-	}
-	routes, err := staticRoutes(ns)
-	if err != nil {
-		return jo, err
-	}
-	for _, r := range routes {
-		j.Routes = append(j.Routes, r.Route)
-	}
-	jo.jail = j
-
-	if err := observeLinks(ns, &jo, claims); err != nil {
-		return jo, err
-	}
-	jo.daemons, err = p.observeDaemons(want, m)
-	return jo, err
-}
-
-// readJailSettings reads hostname, forwarding and the managed sysctls
-// from inside the jail.
-func (p *Provider) readJailSettings(ns *jailNS, m marker, j *plan.Jail) error {
-	uts, err := p.openUTS(m)
-	if err != nil {
-		return fmt.Errorf("UTS namespace missing: %v", err)
-	}
-	defer unix.Close(uts)
-	return inJail(ns.fd, uts, func() error {
-		var u unix.Utsname
-		if err := unix.Uname(&u); err != nil {
-			return fmt.Errorf("uname: %w", err)
-		}
-		j.Hostname = unix.ByteSliceToString(u.Nodename[:])
-		fwd, err := readSysctl(forwardingKey)
-		if err != nil {
-			return err
-		}
-		j.Forwarding = fwd == "1"
-		for _, key := range sortedKeys(m.SysctlBefore) {
-			if v, err := readSysctl(key); err == nil {
-				if j.Sysctl == nil {
-					j.Sysctl = map[string]string{}
-				}
-				j.Sysctl[key] = v
-			}
-		}
-		return nil
-	})
 }
 
 // observeLinks lists the namespace's interfaces: those tagged by the lab

@@ -52,8 +52,9 @@ type Provider struct {
 }
 
 var (
-	_ plan.Provider = (*Provider)(nil)
-	_ plan.Console  = (*Provider)(nil)
+	_ plan.Provider     = (*Provider)(nil)
+	_ plan.Console      = (*Provider)(nil)
+	_ plan.JailTeardown = (*Provider)(nil)
 )
 
 // New returns a Provider configured by opts.
@@ -80,6 +81,11 @@ func New(opts Options) *Provider {
 	}
 	return p
 }
+
+// DestroyJailRemovesLinks implements plan.JailTeardown: the kernel
+// deletes a network namespace's veths (and so both ends of each) with the
+// namespace, in one batch.
+func (p *Provider) DestroyJailRemovesLinks() bool { return true }
 
 // Name implements plan.Provider.
 func (p *Provider) Name() string { return "linux" }

@@ -1,0 +1,221 @@
+package linux
+
+import (
+	"errors"
+	"fmt"
+	"io/fs"
+	"path/filepath"
+	"runtime"
+	"sort"
+	"sync"
+
+	"github.com/netlab/netlab/plan"
+	"github.com/vishvananda/netlink"
+	"golang.org/x/sys/unix"
+)
+
+// observeJails reads every jail of the lab whose marker and namespace
+// agree, sorted by name. A few workers share the jails; each runs on a
+// thread of its own that enters a jail's namespaces to open its netlink
+// socket and read its hostname and sysctls, and comes back, so that no
+// jail costs a new thread. Everything else is read from the host's
+// namespaces.
+func (p *Provider) observeJails(want *plan.Lab, claims map[string]map[string]claimedEnd) ([]marker, []jailObs, error) {
+	jails, err := p.markedJails(want.Name)
+	if err != nil {
+		return nil, nil, err
+	}
+	ms := make([]marker, len(jails))
+	obs := make([]jailObs, len(jails))
+	owned := make([]bool, len(jails))
+	done := make([]bool, len(jails))
+	errs := make([]error, len(jails)+1)
+
+	next := make(chan int, len(jails))
+	for i := range jails {
+		next <- i
+	}
+	close(next)
+	var mu sync.Mutex
+	var wg sync.WaitGroup
+	for range min(len(jails), 2*runtime.GOMAXPROCS(0), 8) {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			err := onThread(func() error {
+				home, err := currentNS()
+				if err != nil {
+					return err
+				}
+				defer home.close()
+				for i := range next {
+					ms[i], owned[i], errs[i] = p.ownedMarker(want.Name, jails[i])
+					if owned[i] && errs[i] == nil {
+						obs[i], errs[i] = p.observeJail(want, ms[i], home, claims)
+					}
+					done[i] = true
+					if errors.Is(errs[i], errStranded) {
+						return errs[i] // this thread must not enter another jail
+					}
+				}
+				return nil
+			})
+			mu.Lock()
+			errs[len(jails)] = errors.Join(errs[len(jails)], err)
+			mu.Unlock()
+		}()
+	}
+	wg.Wait()
+	for i := range jails {
+		if !done[i] {
+			errs[i] = fmt.Errorf("jail %q was not read: every reader stopped", jails[i])
+		}
+	}
+	if err := errors.Join(errs...); err != nil {
+		return nil, nil, err
+	}
+
+	var outM []marker
+	var outO []jailObs
+	for i := range jails {
+		if owned[i] {
+			outM, outO = append(outM, ms[i]), append(outO, obs[i])
+		}
+	}
+	return outM, outO, nil
+}
+
+// errStranded reports a thread that could not leave a jail's namespaces.
+var errStranded = errors.New("thread stranded in a jail's namespaces")
+
+// markedJails lists the jails with a marker in the lab's runtime
+// directory, sorted.
+func (p *Provider) markedJails(lab string) ([]string, error) {
+	files, err := filepath.Glob(filepath.Join(p.labDir(lab), "*", "jail.json"))
+	if err != nil {
+		return nil, err
+	}
+	var out []string
+	for _, f := range files {
+		if jail := filepath.Base(filepath.Dir(f)); checkName("jail", jail) == nil {
+			out = append(out, jail)
+		}
+	}
+	sort.Strings(out)
+	return out, nil
+}
+
+// ownedMarker reads the jail's marker and reports whether the namespace
+// mounted under its name is the one it records. A marker being replaced,
+// or left by a namespace that is gone, is not owned and no error.
+func (p *Provider) ownedMarker(lab, jail string) (marker, bool, error) {
+	m, err := p.readMarker(lab, jail)
+	if err != nil {
+		return m, false, nil
+	}
+	ino, err := inode(netnsPath(jail))
+	return m, err == nil && ino == m.Netns, nil
+}
+
+// observeJail reads one jail from a locked thread: it enters the jail's
+// namespaces for what only they show, then goes back to home.
+func (p *Provider) observeJail(want *plan.Lab, m marker, home threadNS, claims map[string]map[string]claimedEnd) (jailObs, error) {
+	jo := jailObs{foreign: map[string]bool{}}
+	j := plan.Jail{Name: m.Jail, Addr: jailAddr(want, m.Jail), Path: m.Path}
+	j = withJailIDs(j, m.Netns)
+	ns, err := p.enterJail(m)
+	if err == nil {
+		if err := p.readSettingsHere(m, &j); err != nil {
+			j.Broken = err.Error()
+		}
+	}
+	if herr := home.enter(); herr != nil {
+		return jo, errors.Join(err, fmt.Errorf("returning from jail %q: %w: %w", m.Jail, errStranded, herr))
+	}
+	if err != nil {
+		return jo, err
+	}
+
+	routes, err := staticRoutes(ns)
+	if err != nil {
+		return jo, err
+	}
+	for _, r := range routes {
+		j.Routes = append(j.Routes, r.Route)
+	}
+	jo.jail = j
+
+	if err := observeLinks(ns, &jo, claims); err != nil {
+		return jo, err
+	}
+	jo.daemons, err = p.observeDaemons(want, m)
+	return jo, err
+}
+
+// enterJail moves the calling thread into the jail's network namespace
+// and returns the jail's handle, opening and caching it unless cached.
+func (p *Provider) enterJail(m marker) (*jailNS, error) {
+	if e := p.ns.get(m.Jail); e != nil && e.lab == m.Lab && e.ino == m.Netns {
+		if err := unix.Setns(e.fd, unix.CLONE_NEWNET); err != nil {
+			return nil, fmt.Errorf("entering network namespace %q: %w", m.Jail, err)
+		}
+		return e, nil
+	}
+	fd, err := unix.Open(netnsPath(m.Jail), unix.O_RDONLY|unix.O_CLOEXEC, 0)
+	if err != nil {
+		return nil, &fs.PathError{Op: "open", Path: netnsPath(m.Jail), Err: err}
+	}
+	if ino, err := fdInode(fd); err != nil || ino != m.Netns {
+		unix.Close(fd)
+		return nil, fmt.Errorf("opening jail %q: network namespace %q changed while opening it: %w", m.Jail, m.Jail, ErrNotOwned)
+	}
+	if err := unix.Setns(fd, unix.CLONE_NEWNET); err != nil {
+		unix.Close(fd)
+		return nil, fmt.Errorf("entering network namespace %q: %w", m.Jail, err)
+	}
+	h, err := netlink.NewHandle(unix.NETLINK_ROUTE)
+	if err != nil {
+		unix.Close(fd)
+		return nil, fmt.Errorf("opening netlink socket in %q: %w", m.Jail, err)
+	}
+	return p.ns.put(&jailNS{lab: m.Lab, jail: m.Jail, ino: m.Netns, fd: fd, h: h}), nil
+}
+
+// readSettingsHere reads hostname, forwarding and the managed sysctls on
+// a thread inside the jail's network namespace, entering its UTS
+// namespace too.
+func (p *Provider) readSettingsHere(m marker, j *plan.Jail) error {
+	uts, err := p.openUTS(m)
+	if err != nil {
+		return fmt.Errorf("UTS namespace missing: %v", err)
+	}
+	defer unix.Close(uts)
+	if err := unix.Setns(uts, unix.CLONE_NEWUTS); err != nil {
+		return fmt.Errorf("entering UTS namespace: %w", err)
+	}
+	return readSettings(m, j)
+}
+
+// readSettings reads the jail's settings from the calling thread's
+// namespaces.
+func readSettings(m marker, j *plan.Jail) error {
+	var u unix.Utsname
+	if err := unix.Uname(&u); err != nil {
+		return fmt.Errorf("uname: %w", err)
+	}
+	j.Hostname = unix.ByteSliceToString(u.Nodename[:])
+	fwd, err := forwardingHere()
+	if err != nil {
+		return err
+	}
+	j.Forwarding = fwd
+	for _, key := range sortedKeys(m.SysctlBefore) {
+		if v, err := readSysctl(key); err == nil {
+			if j.Sysctl == nil {
+				j.Sysctl = map[string]string{}
+			}
+			j.Sysctl[key] = v
+		}
+	}
+	return nil
+}
