@@ -66,7 +66,7 @@ func TestForeignNamespaces(t *testing.T) {
 		ino := foreignNetns(t, h1)
 		for _, args := range [][]string{{"plan", l.file}, {"apply", "-auto-approve", l.file}} {
 			r := l.run(args...)
-			if r.code != 1 || !says(r.stderr, `network namespace "`+h1+`" exists and does not belong to lab "hardforeign"`) {
+			if r.code != 1 || !says(r.stderr, `network namespace "`+h1+`" exists and does not belong to lab "`+l.name+`"`) {
 				t.Errorf("want exit 1 naming the namespace:\n%s", r)
 			}
 		}
