@@ -187,6 +187,14 @@ func (a *Applier) do(ctx context.Context, lab string, s *step, mu *sync.Mutex) e
 		err := pr.DestroyJail(ctx, lab, *c.Before.Jail)
 		if err == nil {
 			forget(TypeJail, c.Name)
+			// The links left to DestroyJail went with this jail, the
+			// first of theirs to go: record them gone now, for an
+			// interrupt may keep their forgetLink steps from running.
+			for _, n := range s.next {
+				if n.verb == forgetLink {
+					forget(TypeLink, n.change.Name)
+				}
+			}
 		}
 		return fail("destroying jail", err)
 	case createJail:

@@ -2,6 +2,7 @@ package plan
 
 import (
 	"fmt"
+	"net/netip"
 	"sort"
 	"strconv"
 	"strings"
@@ -42,7 +43,7 @@ func routeKey(r Route) string {
 func linkAttrs(l *Link) []attr {
 	a := []attr{
 		{name: "between", value: list(l.Ends[0].Jail, l.Ends[1].Jail), forces: true},
-		{name: "addresses", value: list(l.Ends[0].Address.String(), l.Ends[1].Address.String())},
+		{name: "addresses", value: list(prefixText(l.Ends[0].Address), prefixText(l.Ends[1].Address))},
 		{name: "interfaces", value: list(l.Ends[0].Iface, l.Ends[1].Iface)},
 		{name: "up", value: strconv.FormatBool(l.Up)},
 		{name: "mtu", value: mtuText(l.MTU)},
@@ -57,6 +58,15 @@ func linkAttrs(l *Link) []attr {
 		a = append(a, attr{name: "stray addresses", value: list(stray...)})
 	}
 	return a
+}
+
+// prefixText renders an end's address; an end without one (half made,
+// or its address removed by hand) is empty, as its interface name is.
+func prefixText(p netip.Prefix) string {
+	if !p.IsValid() {
+		return ""
+	}
+	return p.String()
 }
 
 // mtuText renders a link's MTU; an observed 0 means the ends disagree.

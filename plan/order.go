@@ -56,7 +56,9 @@ func (s *step) String() string {
 // daemons stop and links go before their jails go; jails come before
 // their links; links before the routes and daemons of their jails; a
 // replacement's create waits for its destroy. With jailTakesLinks, a link
-// whose jails all go is left to DestroyJail and forgotten after them.
+// whose jails all go is left to DestroyJail: the first of its jails to go
+// takes it and records it gone, and a forgetLink step after them all
+// shows it in the progress.
 func steps(p *Plan, jailTakesLinks bool) []*step {
 	var all []*step
 	gone := map[string]bool{}

@@ -83,7 +83,7 @@ type Provider interface {
 // namespace deletes its veths in one batch, where DestroyLink waits for the
 // kernel once per link. When a plan destroys every jail a link touches,
 // the engine then leaves the link to DestroyJail and records it as gone
-// once those jails are.
+// once the first of those jails is.
 type JailTeardown interface {
 	// DestroyJailRemovesLinks reports whether DestroyJail removes the
 	// jail's links; false makes the engine destroy them one by one first.

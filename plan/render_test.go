@@ -61,3 +61,17 @@ func TestRenderGolden(t *testing.T) {
 		})
 	}
 }
+
+// TestRenderEndWithoutAddress renders a live link one of whose ends lost
+// its address (by hand, or in a creation cut short): the plan shows the
+// address as empty, never as Go's "invalid Prefix".
+func TestRenderEndWithoutAddress(t *testing.T) {
+	desired := build("t", []string{"r1", "r2"}, []string{"r1-r2:10.0.12.0/24"}, nil)
+	live := build("t", []string{"r1", "r2"}, []string{"r1-r2:10.0.12.0/24"}, nil)
+	live.Links[0].Ends[1].Address = netip.Prefix{}
+	var buf bytes.Buffer
+	plan.Style{}.Render(&buf, plan.Diff(desired, live, nil))
+	if !bytes.Contains(buf.Bytes(), []byte(`addresses = ["10.0.12.1/24", ""] -> ["10.0.12.1/24", "10.0.12.2/24"]`)) {
+		t.Errorf("rendered plan:\n%s", buf.String())
+	}
+}

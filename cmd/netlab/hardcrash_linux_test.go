@@ -8,6 +8,7 @@ import (
 	"strings"
 	"syscall"
 	"testing"
+	"time"
 )
 
 // interrupted runs apply or destroy with the test hook that sends sig to
@@ -34,7 +35,16 @@ func (l *hardLab) interrupted(sig string, k int, args ...string) {
 		if r.code != 1 || !strings.Contains(r.stderr, "interrupted") {
 			l.t.Fatalf("SIGINT after %d steps: want exit 1 and an interruption message:\n%s", k, r)
 		}
-		if problems := l.stateProblems(l.observeHost(), false); len(problems) > 0 {
+		// The kernel frees a deleted namespace, and the veths it takes
+		// along, a moment after the deletion: give it that moment.
+		var problems []string
+		for deadline := time.Now().Add(3 * time.Second); ; time.Sleep(20 * time.Millisecond) {
+			problems = l.stateProblems(l.observeHost(), false)
+			if len(problems) == 0 || time.Now().After(deadline) {
+				break
+			}
+		}
+		if len(problems) > 0 {
 			l.t.Fatalf("SIGINT after %d steps: the saved state does not match the live lab:\n  %s\n%s",
 				k, strings.Join(problems, "\n  "), r)
 		}
@@ -63,7 +73,7 @@ func TestCrashDuringApply(t *testing.T) {
 	bin := buildNetlab(t)
 	for _, sig := range []string{"KILL", "INT"} {
 		t.Run(sig, func(t *testing.T) {
-			src, shape := demoLab("hardcrash", "h")
+			src, shape := demoLab("hardcrash", jailPrefix)
 			lab := newHardLab(t, bin, "hardcrash", src, shape)
 			for k := 0; k <= demoSteps; k++ {
 				t.Run(fmt.Sprintf("after-%02d", k), func(t *testing.T) {
@@ -85,7 +95,7 @@ func TestCrashDuringApply(t *testing.T) {
 func TestCrashDuringApplyThenDestroy(t *testing.T) {
 	needRoot(t)
 	bin := buildNetlab(t)
-	src, shape := demoLab("hardcrash", "h")
+	src, shape := demoLab("hardcrash", jailPrefix)
 	lab := newHardLab(t, bin, "hardcrash", src, shape)
 	for k := 0; k <= demoSteps; k++ {
 		t.Run(fmt.Sprintf("after-%02d", k), func(t *testing.T) {
@@ -105,7 +115,7 @@ func TestCrashDuringDestroy(t *testing.T) {
 	bin := buildNetlab(t)
 	for _, sig := range []string{"KILL", "INT"} {
 		t.Run(sig, func(t *testing.T) {
-			src, shape := demoLab("hardcrash", "h")
+			src, shape := demoLab("hardcrash", jailPrefix)
 			lab := newHardLab(t, bin, "hardcrash", src, shape)
 			for k := 0; k < demoSteps; k++ {
 				t.Run(fmt.Sprintf("after-%02d", k), func(t *testing.T) {

@@ -67,6 +67,8 @@ func (i ifaceInfo) ipv4() []string {
 type procInfo struct {
 	pid  int
 	args string
+	// tag is the daemon tag in the process's environment, if any.
+	tag string
 }
 
 func (h hostView) String() string {
@@ -187,7 +189,13 @@ func processesMentioning(word string) []procInfo {
 		environ, _ := os.ReadFile(fmt.Sprintf("/proc/%d/environ", pid))
 		if strings.Contains(string(cmdline), word) || strings.Contains(string(environ), word) {
 			args := strings.TrimSpace(strings.ReplaceAll(string(cmdline), "\x00", " "))
-			out = append(out, procInfo{pid: pid, args: args})
+			p := procInfo{pid: pid, args: args}
+			for _, kv := range strings.Split(string(environ), "\x00") {
+				if tag, ok := strings.CutPrefix(kv, "NETLAB_DAEMON="); ok {
+					p.tag = tag
+				}
+			}
+			out = append(out, p)
 		}
 	}
 	return out
@@ -200,15 +208,31 @@ func isZombie(stat string) bool {
 
 // daemonProc returns the processes of the daemon of jail whose config
 // file lies in the lab's runtime directory.
+//
+// A daemon's process is the one that runs its config file (bird, sshd),
+// or one whose environment tags it as the daemon (every kind, but sshd
+// overwrites its environment) and that leads its process group.
 func (l *hardLab) daemonProcs(h hostView, jail, daemon string) []procInfo {
-	conf := filepath.Join(l.runDir, l.name, jail, daemon+".conf")
+	path := filepath.Join(l.runDir, l.name, jail, daemon)
 	var out []procInfo
 	for _, p := range h.procs {
-		if strings.Contains(p.args, conf+" ") || strings.HasSuffix(p.args, conf) {
+		byConf := strings.Contains(p.args, path+".conf ") || strings.HasSuffix(p.args, path+".conf")
+		if byConf || p.tag == path && leadsGroup(p.pid) {
 			out = append(out, p)
 		}
 	}
 	return out
+}
+
+// leadsGroup reports whether pid leads its process group.
+func leadsGroup(pid int) bool {
+	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
+	i := strings.LastIndexByte(string(b), ')')
+	if err != nil || i < 0 {
+		return false
+	}
+	f := strings.Fields(string(b)[i+1:])
+	return len(f) > 2 && f[2] == strconv.Itoa(pid)
 }
 
 // compare lists how the host differs from want.
@@ -265,7 +289,8 @@ func (h hostView) compareProcs(l *hardLab, want labShape) []string {
 	return problems
 }
 
-// daemonFiles are the runtime files each kind of daemon keeps.
+// daemonFiles are the runtime files each kind of daemon keeps; the
+// daemons of these tests are named after their kind.
 var daemonFiles = map[string][]string{
 	"rip":  {"conf", "ctl", "daemon", "log", "pid"},
 	"sshd": {"conf", "daemon", "key", "key.pub", "log", "pid"},
@@ -280,7 +305,11 @@ func (h hostView) compareFiles(l *hardLab, want labShape) []string {
 		expected[filepath.Join(l.name, j, "jail.json")] = true
 		expected[filepath.Join(l.name, j, "uts")] = true
 		for _, d := range want.daemons[j] {
-			for _, ext := range daemonFiles[d] {
+			exts, ok := daemonFiles[d]
+			if !ok {
+				exts = []string{"daemon", "log"} // a command
+			}
+			for _, ext := range exts {
 				expected[filepath.Join(l.name, j, d+"."+ext)] = true
 			}
 		}
@@ -371,8 +400,17 @@ func (l *hardLab) stateProblems(h hostView, must bool) []string {
 			problems = append(problems, fmt.Sprintf("state: daemon %s.%s has pid %s, live %d", d.Jail, d.Name, d.IDs["pid"], ps[0].pid))
 		}
 	}
+	names := map[string]bool{"rip": true, "sshd": true}
+	for _, d := range st.Resources.Daemons {
+		names[d.Name] = true
+	}
+	for _, ds := range l.want.daemons {
+		for _, d := range ds {
+			names[d] = true
+		}
+	}
 	for _, j := range keysOf(h.netns) {
-		for _, d := range []string{"rip", "sshd"} {
+		for _, d := range keysOf(names) {
 			if len(l.daemonProcs(h, j, d)) > 0 {
 				running = append(running, j+"."+d)
 			}

@@ -83,6 +83,7 @@ func (s labShape) ifaces(jail string) []string {
 // a cleanup that removes everything of the lab, however the test ends.
 func newHardLab(t *testing.T, bin, name, src string, want labShape) *hardLab {
 	t.Helper()
+	name = labName(name)
 	dir := t.TempDir()
 	l := &hardLab{t: t, bin: bin, dir: dir, name: name, want: want,
 		file: filepath.Join(dir, name+".hcl"), runDir: filepath.Join(dir, "run"),
@@ -232,6 +233,27 @@ func (l *hardLab) assertHost(when string, want labShape) {
 	}
 }
 
+// jailPrefix starts the jail names of these tests: "h" and two letters
+// from the process id, so that two runs of the tests on one host (from
+// two checkouts) do not take each other's names.
+var jailPrefix = func() string {
+	pid := os.Getpid()
+	return fmt.Sprintf("h%c%c", 'a'+pid%26, 'a'+pid/26%26)
+}()
+
+// labName gives a lab of these tests a name of its own per run too: the
+// lab's name tags what it owns across runtime directories (hosts files,
+// for one), so two runs must not share it.
+func labName(base string) string {
+	if strings.HasSuffix(base, "-"+jailPrefix) {
+		return base
+	}
+	return base + "-" + jailPrefix
+}
+
+// jailName is the name of the demo lab's jail i (1 to 9).
+func jailName(i int) string { return jailPrefix + strconv.Itoa(i) }
+
 // demoLinks is the topology of the classic routing demo (labs/routedemo.hcl):
 // nine routers; the first jail of each pair takes .1, the second .2.
 var demoLinks = []struct {
@@ -247,6 +269,7 @@ var demoLinks = []struct {
 // jails prefix1..prefix9 with forwarding, rip and sshd, and the nine
 // links. skip leaves out the links whose name it holds.
 func demoLab(name, prefix string, skip ...string) (string, labShape) {
+	name = labName(name)
 	var b strings.Builder
 	shape := labShape{links: map[string][2]string{}, daemons: map[string][]string{}}
 	fmt.Fprintf(&b, "lab %q {\n  description = \"hardening test lab\"\n}\n", name)

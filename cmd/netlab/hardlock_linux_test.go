@@ -122,8 +122,8 @@ func TestLockRefusesASecondRun(t *testing.T) {
 func TestTwoLabsAtOnce(t *testing.T) {
 	needRoot(t)
 	bin := buildNetlab(t)
-	srcA, shapeA := demoLab("hardconca", "ha")
-	srcB, shapeB := demoLab("hardconcb", "hb")
+	srcA, shapeA := demoLab("hardconca", jailPrefix+"a")
+	srcB, shapeB := demoLab("hardconcb", jailPrefix+"b")
 	a := newHardLab(t, bin, "hardconca", srcA, shapeA)
 	b := newHardLab(t, bin, "hardconcb", srcB, shapeB)
 	b.runDir = a.runDir

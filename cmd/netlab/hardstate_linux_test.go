@@ -10,11 +10,12 @@ import (
 	"testing"
 )
 
-// demo builds the test's lab of the routing demo's shape (jails h1..h9).
+// demo builds the test's lab of the routing demo's shape (jails
+// jailName(1) to jailName(9)).
 func demo(t *testing.T, name string) *hardLab {
 	t.Helper()
 	needRoot(t)
-	src, shape := demoLab(name, "h")
+	src, shape := demoLab(name, jailPrefix)
 	return newHardLab(t, buildNetlab(t), name, src, shape)
 }
 
@@ -101,9 +102,9 @@ func TestBadStateFiles(t *testing.T) {
 			res := m["resources"].(map[string]any)
 			jails := res["jails"].([]any)
 			res["jails"] = append(jails, jails[0])
-		}), `jail "h1" is empty or listed twice`},
+		}), `jail "` + jailName(1) + `" is empty or listed twice`},
 		{"jail-wrong-type", editState(t, good, func(m map[string]any) {
-			m["resources"].(map[string]any)["jails"] = "h1"
+			m["resources"].(map[string]any)["jails"] = jailName(1)
 		}), "cannot unmarshal"},
 		{"other-provider", editState(t, good, func(m map[string]any) { m["provider"] = "freebsd" }),
 			`says provider "freebsd" built the lab, and this host runs "linux"`},

@@ -223,19 +223,25 @@ func flatten(err error) []error {
 
 // observe reads the live lab and fails on objects of others that hold
 // the lab's names.
-func (s *session) observe(ctx context.Context) (*plan.Lab, error) {
+func (s *session) observe(ctx context.Context, destroy bool) (*plan.Lab, error) {
 	obs, err := s.prov.Observe(ctx, s.want)
 	if err != nil {
 		return nil, rootHint(s.providerError(fmt.Errorf("reading the live lab %q: %w", s.want.Name, err)))
 	}
 	if len(obs.Clashes) > 0 {
+		// A destroy creates nothing, so a clash only means that it
+		// leaves the object alone, as it would anyway.
+		severity, advice := hcl.DiagError, "rename the %s in the lab file, or remove that object by hand."
+		if destroy {
+			severity, advice = hcl.DiagWarning, "destroy leaves it alone and removes only what the lab owns (%s is not live)."
+		}
 		var diags hcl.Diagnostics
 		for _, c := range obs.Clashes {
 			d := &hcl.Diagnostic{
-				Severity: hcl.DiagError,
+				Severity: severity,
 				Summary:  "Name taken by an object netlab does not own",
 				Detail: fmt.Sprintf("%s needs its name, but %s exists and does not belong to lab %q. "+
-					"netlab never changes what it does not own: rename the %s in the lab file, or remove that object by hand.",
+					"netlab never changes what it does not own: "+advice,
 					c.Addr, c.Object, s.want.Name, c.Addr),
 			}
 			if s.src != nil {
@@ -246,7 +252,9 @@ func (s *session) observe(ctx context.Context) (*plan.Lab, error) {
 			diags = append(diags, d)
 		}
 		s.a.printDiags(s.src, diags)
-		return nil, errReported
+		if !destroy {
+			return nil, errReported
+		}
 	}
 	return &obs.Lab, nil
 }
@@ -254,7 +262,7 @@ func (s *session) observe(ctx context.Context) (*plan.Lab, error) {
 // makePlan observes the live lab and diffs it against the file (or
 // against nothing, when destroying).
 func (s *session) makePlan(ctx context.Context, destroy bool) (*plan.Plan, error) {
-	live, err := s.observe(ctx)
+	live, err := s.observe(ctx, destroy)
 	if err != nil {
 		return nil, err
 	}

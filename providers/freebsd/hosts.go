@@ -42,17 +42,24 @@ func (p *Provider) Sync(ctx context.Context, labName string, lab *plan.Lab) erro
 	}
 	var block []byte
 	roots := map[string]bool{}
+	keep := map[string]bool{}
 	if lab != nil {
 		block = hostsBlock(labName, lab)
 		for _, j := range lab.Jails {
 			roots[jailPath(j)] = true
+			keep[j.Name] = true
 		}
+	}
+	if err := p.removeStaleJailDirs(ctx, labName, keep); err != nil {
+		return fmt.Errorf("syncing lab %q: %w", labName, err)
 	}
 	for _, r := range rec.Roots {
 		if !roots[r] {
 			if err := p.editHosts(labName, r, nil); err != nil {
 				return err
 			}
+			// What DestroyJail left of the runtime directory in the root.
+			removeEmptyDirs(p.hostPath(r, filepath.Join(p.labDir(labName), "jails")), p.hostPath(r, p.runDir))
 		}
 	}
 	rec.Roots = sortedKeys(roots)

@@ -7,7 +7,6 @@ import (
 	"errors"
 	"fmt"
 	"os"
-	"path/filepath"
 	"strconv"
 	"strings"
 
@@ -203,7 +202,7 @@ func (p *Provider) DestroyJail(ctx context.Context, lab string, j plan.Jail) err
 	if err := errors.Join(os.RemoveAll(inJail), os.RemoveAll(dir)); err != nil {
 		return fmt.Errorf("destroying jail %q: %w", j.Name, err)
 	}
-	removeEmptyDirs(filepath.Dir(inJail), p.hostPath(m.Path, p.runDir))
-	removeEmptyDirs(filepath.Dir(dir), p.runDir)
+	// The directories above stay for Sync: removing them here, once
+	// empty, races with a CreateJail making its directory there.
 	return nil
 }

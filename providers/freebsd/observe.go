@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"net/netip"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -130,6 +131,10 @@ func (p *Provider) observeJail(ctx context.Context, want *plan.Lab, o ownedJail)
 	ifaces, err := p.ifconfig(ctx, jid)
 	if err != nil {
 		return jail, nil, nil, err
+	}
+	if !loopbackUp(ifaces) {
+		// CreateJail brings lo0 up last: a crash cut its setup short.
+		jail.Broken = "its lo0 is down: its creation was cut short"
 	}
 	if err := p.observeSysctls(ctx, &jail, w, o.marker); err != nil {
 		return jail, nil, nil, err
@@ -339,4 +344,14 @@ func (p *Provider) runningDaemons(ctx context.Context, want *plan.Lab, list []pe
 		running = append(running, d)
 	}
 	return running, nil
+}
+
+// loopbackUp reports whether a jail's lo0 is up with 127.0.0.1.
+func loopbackUp(ifaces []ifaceStatus) bool {
+	for _, i := range ifaces {
+		if i.Name == "lo0" {
+			return i.Up() && slices.Contains(i.Inet, netip.MustParsePrefix("127.0.0.1/8"))
+		}
+	}
+	return false
 }

@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/netlab/netlab/plan"
+	"github.com/netlab/netlab/providers"
 	"github.com/vishvananda/netlink"
 )
 
@@ -348,5 +349,37 @@ func TestSyncRemovesTemporaryFiles(t *testing.T) {
 		if _, err := os.Lstat(f); !errors.Is(err, fs.ErrNotExist) {
 			t.Errorf("%s remains after Sync", f)
 		}
+	}
+}
+
+// keygenRacer writes a host key where the daemon's goes just before the
+// provider's ssh-keygen runs, as the ssh-keygen of a killed netlab,
+// which outlives it, may.
+type keygenRacer struct {
+	providers.Runner
+	key string
+}
+
+func (r *keygenRacer) Run(ctx context.Context, argv ...string) ([]byte, error) {
+	if filepath.Base(argv[0]) == "ssh-keygen" {
+		if out, err := r.Runner.Run(ctx, "ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-f", r.key); err != nil {
+			return out, err
+		}
+	}
+	return r.Runner.Run(ctx, argv...)
+}
+
+func TestHostKeyRacesAKilledNetlabsKeygen(t *testing.T) {
+	ctx := context.Background()
+	d := plan.Daemon{Jail: "hint1", Name: "ssh", Addr: "daemon.hint1.ssh", Kind: plan.KindSSHD}
+	lab := interruptedLab(d)
+	lab.Links = nil
+	p := newTestProvider(t, lab)
+	p.run = &keygenRacer{Runner: &providers.Exec{}, key: p.daemonFile(lab.Name, d.Jail, d.Name, "key")}
+	if _, err := p.CreateJail(ctx, lab.Name, lab.Jails[0]); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := p.StartDaemon(ctx, lab.Name, d); err != nil {
+		t.Fatalf("StartDaemon while another ssh-keygen writes the key: %v", err)
 	}
 }

@@ -6,7 +6,9 @@ import (
 	"fmt"
 	"io/fs"
 	"os"
+	"sort"
 	"strconv"
+	"strings"
 
 	"github.com/netlab/netlab/plan"
 	"github.com/vishvananda/netlink"
@@ -227,7 +229,11 @@ func (p *Provider) DestroyJail(ctx context.Context, lab string, j plan.Jail) err
 	if err := checkNames(lab, j.Name); err != nil {
 		return err
 	}
-	if _, err := p.openJail(lab, j.Name); err != nil {
+	ns, err := p.openJail(lab, j.Name)
+	if err != nil {
+		return fmt.Errorf("destroying jail %q: %w", j.Name, err)
+	}
+	if err := p.refuseForeign(ns); err != nil {
 		return fmt.Errorf("destroying jail %q: %w", j.Name, err)
 	}
 	p.ns.drop(j.Name)
@@ -245,6 +251,36 @@ func (p *Provider) DestroyJail(ctx context.Context, lab string, j plan.Jail) err
 		return fmt.Errorf("destroying jail %q: %w", j.Name, err)
 	}
 	return nil
+}
+
+// refuseForeign fails with ErrNotOwned, naming them, when the jail's
+// namespace holds interfaces that the lab did not make: deleting the
+// namespace would delete them too.
+func (p *Provider) refuseForeign(ns *jailNS) error {
+	links, err := dump(ns.h.LinkList)
+	if err != nil {
+		return fmt.Errorf("netlink link list in %s: %w", ns.jail, err)
+	}
+	claims := p.claims(ns.lab)
+	var foreign []string
+	for _, l := range links {
+		lab, _, _, tagged := parseAlias(l.Attrs().Alias)
+		if _, isClaimed := claimed(claims, ns.jail, l); l.Attrs().Index == loopbackIndex || isClaimed || (tagged && lab == ns.lab) {
+			continue
+		}
+		foreign = append(foreign, fmt.Sprintf("%q", l.Attrs().Name))
+	}
+	if len(foreign) == 0 {
+		return nil
+	}
+	sort.Strings(foreign)
+	what, it := "interface", "it"
+	if len(foreign) > 1 {
+		what, it = "interfaces", "them"
+	}
+	return fmt.Errorf("its network namespace holds %s %s, which netlab did not make; "+
+		"move or delete %s (ip -n %s link del NAME) and run destroy again: %w",
+		what, strings.Join(foreign, ", "), it, ns.jail, ErrNotOwned)
 }
 
 // removeJailDir removes the jail's runtime directory with its UTS mount.

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"os"
 	"os/exec"
+	"path/filepath"
 	"syscall"
 	"time"
 
@@ -79,7 +80,11 @@ func (p *Provider) startSSHD(ctx context.Context, s *daemonSpec) error {
 }
 
 // hostKey generates the daemon's ed25519 host key once; restarts reuse
-// it, so clients do not see the key change.
+// it, so clients do not see the key change. The key is written under a
+// temporary name and renamed into place: a netlab killed meanwhile
+// leaves no half-written key, and its ssh-keygen, which outlives it,
+// cannot collide with the next netlab's (Sync removes the temporary
+// files such a crash leaves).
 func (p *Provider) hostKey(ctx context.Context, s *daemonSpec, path string) error {
 	if _, err := os.Stat(path); err == nil {
 		return nil
@@ -88,8 +93,17 @@ func (p *Provider) hostKey(ctx context.Context, s *daemonSpec, path string) erro
 	if err != nil {
 		return err
 	}
+	tmp := filepath.Join(filepath.Dir(path), fmt.Sprintf(".%s.%d.%d", filepath.Base(path), os.Getpid(), time.Now().UnixNano()))
 	comment := fmt.Sprintf("netlab %s %s", s.Lab, s.Jail)
-	if _, err := p.run.Run(ctx, keygen, "-q", "-t", "ed25519", "-N", "", "-C", comment, "-f", path); err != nil {
+	if _, err := p.run.Run(ctx, keygen, "-q", "-t", "ed25519", "-N", "", "-C", comment, "-f", tmp); err != nil {
+		os.Remove(tmp)
+		os.Remove(tmp + ".pub")
+		return fmt.Errorf("generating host key: %w", err)
+	}
+	if err := os.Rename(tmp+".pub", path+".pub"); err != nil {
+		return fmt.Errorf("generating host key: %w", err)
+	}
+	if err := os.Rename(tmp, path); err != nil {
 		return fmt.Errorf("generating host key: %w", err)
 	}
 	return nil

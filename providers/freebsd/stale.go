@@ -1,0 +1,64 @@
+package freebsd
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+)
+
+// removeStaleJailDirs removes the runtime directories of the lab's jails
+// that are not in keep and whose jail is gone: what a crash between
+// removing a jail and removing its directory leaves, which no later
+// observation would show and no destroy would reach. jls runs only when
+// there is such a directory. No apply runs while Sync does.
+func (p *Provider) removeStaleJailDirs(ctx context.Context, lab string, keep map[string]bool) error {
+	names, err := p.listJailMarkers(lab)
+	if err != nil {
+		return err
+	}
+	var stale []string
+	for _, n := range names {
+		if !keep[n] {
+			stale = append(stale, n)
+		}
+	}
+	if len(stale) == 0 {
+		return nil
+	}
+	out, err := p.exec(ctx, jlsArgs...)
+	if err != nil {
+		return err
+	}
+	live, err := parseJLS(out)
+	if err != nil {
+		return err
+	}
+	var errs []error
+	for _, n := range stale {
+		m, err := p.readJailMarker(lab, n)
+		if err != nil || jailLive(live, n, m.JID) {
+			continue
+		}
+		dir := p.jailDir(lab, n)
+		inJail := p.hostPath(m.Path, dir)
+		if err := errors.Join(os.RemoveAll(inJail), os.RemoveAll(dir)); err != nil {
+			errs = append(errs, fmt.Errorf("removing what jail %q left: %w", n, err))
+		}
+		removeEmptyDirs(filepath.Dir(inJail), p.hostPath(m.Path, p.runDir))
+		removeEmptyDirs(filepath.Dir(dir), p.runDir)
+	}
+	return errors.Join(errs...)
+}
+
+// jailLive reports whether a live jail has the name or, when jid is set,
+// the JID of a marker.
+func jailLive(live []jailInfo, name string, jid int) bool {
+	for _, j := range live {
+		if j.Name == name || (jid != 0 && j.JID == jid) {
+			return true
+		}
+	}
+	return false
+}
