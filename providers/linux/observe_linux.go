@@ -49,23 +49,6 @@ func (p *Provider) Observe(ctx context.Context, want *plan.Lab) (*plan.Observati
 	return obs, nil
 }
 
-// ownedJails returns the markers of the lab's jails whose namespace is
-// live, sorted by jail name. A marker left by a namespace that was
-// deleted, or whose name now holds another namespace, is skipped.
-func (p *Provider) ownedJails(lab string) ([]marker, error) {
-	jails, err := p.markedJails(lab)
-	if err != nil {
-		return nil, err
-	}
-	var out []marker
-	for _, jail := range jails {
-		if m, ok, _ := p.ownedMarker(lab, jail); ok {
-			out = append(out, m)
-		}
-	}
-	return out, nil
-}
-
 // jailObs is what one namespace holds.
 type jailObs struct {
 	jail    plan.Jail

@@ -21,13 +21,13 @@ func (p *Provider) Sync(ctx context.Context, labName string, lab *plan.Lab) erro
 	if err := checkName("lab", labName); err != nil {
 		return err
 	}
-	owned, err := p.ownedJails(labName)
+	jails, err := p.liveJails(labName)
 	if err != nil {
 		return fmt.Errorf("syncing lab %q: %w", labName, err)
 	}
 	live := map[string]bool{}
-	for _, m := range owned {
-		live[m.Jail] = lab != nil
+	for _, jail := range jails {
+		live[jail] = lab != nil
 	}
 
 	var errs []error
@@ -90,6 +90,9 @@ func (p *Provider) writeAllHosts(lab *plan.Lab, live map[string]bool) error {
 // a file of its own.
 func (p *Provider) updateHosts(files *hostsFiles, jail string, st unix.Stat_t, written map[uint64]bool) (bool, error) {
 	path := hostsPath(jail)
+	if written[st.Ino] && st.Nlink > 1 && files.shared(jail) {
+		return true, nil // another link to the shared file, checked already
+	}
 	want := files.render(jail)
 	old, err := os.ReadFile(path)
 	if err != nil {
