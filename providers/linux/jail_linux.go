@@ -250,6 +250,7 @@ func (p *Provider) DestroyJail(ctx context.Context, lab string, j plan.Jail) err
 // The lab's directory stays for Sync to remove: removing it here would race
 // with a parallel CreateJail.
 func (p *Provider) removeJailDir(lab, jail string) error {
+	p.markers.Delete(lab + "/" + jail)
 	if err := unbindNS(p.utsPath(lab, jail)); err != nil {
 		return err
 	}
