@@ -45,18 +45,26 @@ func linkAttrs(l *Link) []attr {
 		{name: "addresses", value: list(l.Ends[0].Address.String(), l.Ends[1].Address.String())},
 		{name: "interfaces", value: list(l.Ends[0].Iface, l.Ends[1].Iface)},
 		{name: "up", value: strconv.FormatBool(l.Up)},
-		{name: "mtu", value: strconv.Itoa(l.MTU)},
+		{name: "mtu", value: mtuText(l.MTU)},
 	}
 	var stray []string
 	for _, e := range l.Ends {
 		for _, p := range e.Stray {
-			stray = append(stray, e.Iface+" "+p.String())
+			stray = append(stray, p.String()+" on "+e.Jail+"/"+e.Iface)
 		}
 	}
 	if len(stray) > 0 {
 		a = append(a, attr{name: "stray addresses", value: list(stray...)})
 	}
 	return a
+}
+
+// mtuText renders a link's MTU; an observed 0 means the ends disagree.
+func mtuText(mtu int) string {
+	if mtu == 0 {
+		return "(the two ends differ)"
+	}
+	return strconv.Itoa(mtu)
 }
 
 func daemonAttrs(d *Daemon) []attr {

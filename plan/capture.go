@@ -24,6 +24,12 @@ type Packet struct {
 	Kind   string `json:"kind"`
 	Detail string `json:"detail,omitempty"`
 	Len    int    `json:"len"`
+	// OrigSrc and OrigDst are, for an ICMP error (time-exceeded,
+	// unreachable), the source and destination of the packet it reports
+	// on, so that a traceroute's probes and their answers read as one
+	// flow. Zero for other packets.
+	OrigSrc netip.Addr `json:"orig_src,omitzero"`
+	OrigDst netip.Addr `json:"orig_dst,omitzero"`
 }
 
 // Capturer streams the packets that cross a live lab's links.

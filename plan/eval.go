@@ -9,13 +9,21 @@ import (
 
 // evalContext evaluates the variables and locals and returns the context
 // that every other expression of the file is evaluated in.
-func (l *loader) evalContext(variables, locals hcl.Blocks) *hcl.EvalContext {
+func (l *loader) evalContext(blocks map[string]hcl.Blocks) *hcl.EvalContext {
+	var users hcl.Blocks
+	for _, t := range []string{"lab", "locals", "jail", "link"} {
+		users = append(users, blocks[t]...)
+	}
+	vars := l.variables(blocks["variable"])
+	for name, v := range l.undeclared("var", "variable", users, labels(blocks["variable"])) {
+		vars[name] = v
+	}
+
 	ctx := &hcl.EvalContext{
-		Variables: map[string]cty.Value{},
+		Variables: map[string]cty.Value{"var": cty.ObjectVal(vars)},
 		Functions: functions(),
 	}
-	ctx.Variables["var"] = l.variables(variables)
-	ctx.Variables["local"] = l.locals(locals, ctx)
+	ctx.Variables["local"] = l.locals(blocks["locals"], users, ctx)
 	return ctx
 }
 
@@ -54,7 +62,8 @@ func (l *loader) known(v cty.Value, rng hcl.Range) bool {
 		return true
 	}
 	if !l.diags.HasErrors() {
-		l.errorf(rng, "Value not known", "This value depends on something that has no value; set the variables it uses.")
+		l.errorf(rng, "Value not known", "This value depends on something that has no value; set "+
+			"the variables it uses.")
 	}
 	return false
 }
@@ -122,7 +131,8 @@ func (l *loader) mapItems(a *hcl.Attribute, ctx *hcl.EvalContext, want string) (
 		key := k.AsString()
 		rng := itemRange(a.Expr, ctx, key)
 		if e.IsNull() {
-			l.errorf(rng, "Null value in map", "The value of %q in %q is null; the argument takes %s.", key, a.Name, want)
+			l.errorf(rng, "Null value in map", "The value of %q in %q is null; the argument "+
+				"takes %s.", key, a.Name, want)
 			good = false
 			continue
 		}

@@ -21,7 +21,8 @@ func Format(src []byte, filename string) ([]byte, hcl.Diagnostics) {
 		return nil, hcl.Diagnostics{{
 			Severity: hcl.DiagError,
 			Summary:  "Cannot format JSON",
-			Detail:   fmt.Sprintf("%s is in HCL's JSON syntax, which fmt does not lay out; format it with a JSON tool.", filename),
+			Detail: fmt.Sprintf("%s is in HCL's JSON syntax, which fmt does not lay out; "+
+				"format it with a JSON tool.", filename),
 		}}
 	}
 	if _, diags := hclsyntax.ParseConfig(src, filename, hcl.InitialPos); diags.HasErrors() {

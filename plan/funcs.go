@@ -5,6 +5,7 @@ import (
 
 	"github.com/hashicorp/hcl/v2/ext/tryfunc"
 	"github.com/zclconf/go-cty/cty"
+	"github.com/zclconf/go-cty/cty/convert"
 	"github.com/zclconf/go-cty/cty/function"
 	"github.com/zclconf/go-cty/cty/function/stdlib"
 )
@@ -76,10 +77,10 @@ func functions() map[string]function.Function {
 
 		// Conversions and encodings.
 		"tobool":     stdlib.MakeToFunc(cty.Bool),
-		"tolist":     stdlib.MakeToFunc(cty.List(cty.DynamicPseudoType)),
-		"tomap":      stdlib.MakeToFunc(cty.Map(cty.DynamicPseudoType)),
+		"tolist":     toCollectionFunc(cty.List),
+		"tomap":      toCollectionFunc(cty.Map),
 		"tonumber":   stdlib.MakeToFunc(cty.Number),
-		"toset":      stdlib.MakeToFunc(cty.Set(cty.DynamicPseudoType)),
+		"toset":      toCollectionFunc(cty.Set),
 		"tostring":   stdlib.MakeToFunc(cty.String),
 		"csvdecode":  stdlib.CSVDecodeFunc,
 		"jsondecode": stdlib.JSONDecodeFunc,
@@ -170,6 +171,60 @@ func argTypes(args []cty.Value) []cty.Type {
 		types[i] = v.Type()
 	}
 	return types
+}
+
+// toCollectionFunc makes tolist, toset or tomap. cty's own conversions
+// unify element types pair by pair, which takes minutes for a set of a
+// few ten thousand names; when every element has one type already, as in
+// toset(["a", "b"]), this converts to a collection of that type directly,
+// in linear time, and leaves other values to cty.
+func toCollectionFunc(collection func(cty.Type) cty.Type) function.Function {
+	general := stdlib.MakeToFunc(collection(cty.DynamicPseudoType))
+	return function.New(&function.Spec{
+		Description: general.Description(),
+		Params: []function.Parameter{{
+			Name:             "v",
+			Type:             cty.DynamicPseudoType,
+			AllowNull:        true,
+			AllowUnknown:     true,
+			AllowDynamicType: true,
+		}},
+		Type: func(args []cty.Value) (cty.Type, error) {
+			if ty, ok := uniformElementType(args[0]); ok {
+				return collection(ty), nil
+			}
+			return general.ReturnTypeForValues(args)
+		},
+		Impl: func(args []cty.Value, retType cty.Type) (cty.Value, error) {
+			if _, ok := uniformElementType(args[0]); ok {
+				return convert.Convert(args[0], retType)
+			}
+			return general.Call(args)
+		},
+	})
+}
+
+// uniformElementType returns the one type of every element of a known,
+// non-empty tuple or object value whose elements are all of one known
+// type.
+func uniformElementType(v cty.Value) (cty.Type, bool) {
+	ty := v.Type()
+	if !v.IsKnown() || v.IsNull() || !ty.IsTupleType() && !ty.IsObjectType() || v.LengthInt() == 0 {
+		return cty.NilType, false
+	}
+	var elem cty.Type
+	for it := v.ElementIterator(); it.Next(); {
+		_, e := it.Element()
+		switch {
+		case e.Type() == cty.DynamicPseudoType:
+			return cty.NilType, false
+		case elem == cty.NilType:
+			elem = e.Type()
+		case !e.Type().Equals(elem):
+			return cty.NilType, false
+		}
+	}
+	return elem, true
 }
 
 var (

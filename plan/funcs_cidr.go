@@ -121,7 +121,8 @@ var cidrSubnetsFunc = function.New(&function.Spec{
 func parseCIDRArg(v cty.Value) (netip.Prefix, error) {
 	p, err := netip.ParsePrefix(v.AsString())
 	if err != nil {
-		return netip.Prefix{}, fmt.Errorf("invalid CIDR prefix %q: write it as address/length, such as 10.0.0.0/16", v.AsString())
+		return netip.Prefix{}, fmt.Errorf("invalid CIDR prefix %q: write it as address/length, "+
+			"such as 10.0.0.0/16", v.AsString())
 	}
 	return p.Masked(), nil
 }
@@ -146,7 +147,8 @@ func cidrHost(p netip.Prefix, n *big.Int) (netip.Addr, error) {
 		num.Add(num, size)
 	}
 	if num.Sign() < 0 || num.Cmp(size) >= 0 {
-		return netip.Addr{}, fmt.Errorf("prefix %s has %s addresses, so it has no host number %s", p, size, n)
+		return netip.Addr{}, fmt.Errorf("prefix %s has %s addresses, so it has no host number "+
+			"%s", p, size, n)
 	}
 	base := addrToInt(p.Addr())
 	return addrFromInt(base.Add(base, num), p.Addr().BitLen()/8), nil
@@ -156,12 +158,14 @@ func cidrHost(p netip.Prefix, n *big.Int) (netip.Addr, error) {
 func cidrSubnet(p netip.Prefix, newbits, netnum *big.Int) (netip.Prefix, error) {
 	bits := p.Addr().BitLen()
 	if newbits.Sign() < 0 || newbits.Cmp(big.NewInt(int64(bits-p.Bits()))) > 0 {
-		return netip.Prefix{}, fmt.Errorf("cannot extend prefix %s by %s bits: an address has only %d bits", p, newbits, bits)
+		return netip.Prefix{}, fmt.Errorf("cannot extend prefix %s by %s bits: an address has "+
+			"only %d bits", p, newbits, bits)
 	}
 	length := p.Bits() + int(newbits.Int64())
 	count := new(big.Int).Lsh(big.NewInt(1), uint(newbits.Int64()))
 	if netnum.Sign() < 0 || netnum.Cmp(count) >= 0 {
-		return netip.Prefix{}, fmt.Errorf("prefix %s extended by %s bits has subnets 0 to %s, not %s", p, newbits, count.Sub(count, big.NewInt(1)), netnum)
+		return netip.Prefix{}, fmt.Errorf("prefix %s extended by %s bits has subnets 0 to %s, "+
+			"not %s", p, newbits, count.Sub(count, big.NewInt(1)), netnum)
 	}
 	off := new(big.Int).Lsh(netnum, uint(bits-length))
 	base := addrToInt(p.Addr())
@@ -173,7 +177,8 @@ func cidrSubnet(p netip.Prefix, newbits, netnum *big.Int) (netip.Prefix, error) 
 func nextSubnet(p netip.Prefix, next, newbits *big.Int) (netip.Prefix, *big.Int, error) {
 	bits := p.Addr().BitLen()
 	if newbits.Sign() < 0 || newbits.Cmp(big.NewInt(int64(bits-p.Bits()))) > 0 {
-		return netip.Prefix{}, nil, fmt.Errorf("cannot extend prefix %s by %s bits: an address has only %d bits", p, newbits, bits)
+		return netip.Prefix{}, nil, fmt.Errorf("cannot extend prefix %s by %s bits: an address "+
+			"has only %d bits", p, newbits, bits)
 	}
 	length := p.Bits() + int(newbits.Int64())
 	size := new(big.Int).Lsh(big.NewInt(1), uint(bits-length))

@@ -1,8 +1,10 @@
 package plan
 
 import (
+	"fmt"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/hashicorp/hcl/v2"
 	"github.com/hashicorp/hcl/v2/hclsyntax"
@@ -55,6 +57,11 @@ func TestFunctions(t *testing.T) {
 		{"coalesce-null", `coalesce(null, "", "c")`, cty.StringVal("c")},
 		{"try", `try(tonumber("x"), 7)`, cty.NumberIntVal(7)},
 		{"coalesce", `coalesce("", "b")`, cty.StringVal("b")},
+		{"toset-dedup", `toset(["b", "a", "b"])`, cty.SetVal([]cty.Value{cty.StringVal("a"), cty.StringVal("b")})},
+		{"toset-empty", `toset([])`, cty.SetValEmpty(cty.DynamicPseudoType)},
+		{"tolist-mixed", `tolist([1, "a"])`, cty.ListVal([]cty.Value{cty.StringVal("1"), cty.StringVal("a")})},
+		{"tomap-object", `tomap({a = 1, b = 2})`, cty.MapVal(map[string]cty.Value{"a": cty.NumberIntVal(1), "b": cty.NumberIntVal(2)})},
+		{"toset-of-set", `toset(toset(["x"]))`, cty.SetVal([]cty.Value{cty.StringVal("x")})},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -64,6 +71,47 @@ func TestFunctions(t *testing.T) {
 			}
 			if !got.RawEquals(tt.want) {
 				t.Errorf("%s = %#v, want %#v", tt.expr, got, tt.want)
+			}
+		})
+	}
+}
+
+// TestToSetLarge guards against cty's pairwise type unification, which
+// takes seconds for a set of this size and minutes for a few times more.
+func TestToSetLarge(t *testing.T) {
+	names := make([]cty.Value, 30000)
+	for i := range names {
+		names[i] = cty.StringVal(fmt.Sprintf("r%d", i))
+	}
+	start := time.Now()
+	v, err := toCollectionFunc(cty.Set).Call([]cty.Value{cty.TupleVal(names)})
+	if err != nil || v.Type() != cty.Set(cty.String) || v.LengthInt() != len(names) {
+		t.Fatalf("toset = %s, %v", v.Type().FriendlyName(), err)
+	}
+	if d := time.Since(start); d > 2*time.Second {
+		t.Errorf("toset of %d strings took %v", len(names), d)
+	}
+}
+
+func TestUniformElementType(t *testing.T) {
+	tests := []struct {
+		name string
+		v    cty.Value
+		want cty.Type // cty.NilType for none
+	}{
+		{"strings", cty.TupleVal([]cty.Value{cty.StringVal("a"), cty.StringVal("b")}), cty.String},
+		{"mixed", cty.TupleVal([]cty.Value{cty.StringVal("a"), cty.True}), cty.NilType},
+		{"object", cty.ObjectVal(map[string]cty.Value{"a": cty.True, "b": cty.False}), cty.Bool},
+		{"empty", cty.EmptyTupleVal, cty.NilType},
+		{"dynamic-element", cty.TupleVal([]cty.Value{cty.DynamicVal}), cty.NilType},
+		{"unknown", cty.UnknownVal(cty.Tuple([]cty.Type{cty.String})), cty.NilType},
+		{"list", cty.ListVal([]cty.Value{cty.StringVal("a")}), cty.NilType},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			got, ok := uniformElementType(tt.v)
+			if ok != (tt.want != cty.NilType) || ok && !got.Equals(tt.want) {
+				t.Errorf("uniformElementType = %v, %v; want %v", got, ok, tt.want)
 			}
 		})
 	}

@@ -90,7 +90,7 @@ func (l *loader) load(src []byte, filename string) *Lab {
 	blocks := blocksByType(content.Blocks)
 
 	// Evaluate variables and locals, then the resources that use them.
-	ctx := l.evalContext(blocks["variable"], blocks["locals"])
+	ctx := l.evalContext(blocks)
 	lab := l.labBlock(blocks["lab"], file.Body, ctx)
 	lab.File = filename
 	jails := l.jailBlocks(blocks["jail"], ctx)

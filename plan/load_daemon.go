@@ -30,7 +30,8 @@ func (l *loader) daemonBlocks(blocks hcl.Blocks) []daemonBlock {
 		l.checkName("daemon", name, b.LabelRanges[0])
 		if prev := seen[name]; prev != nil {
 			l.errorf(b.DefRange, "Duplicate daemon",
-				"This jail already has a daemon named %q, declared at %s. Daemon names must be unique in a jail; rename one of them.", name, at(prev.DefRange))
+				"This jail already has a daemon named %q, declared at %s. Daemon names must be "+
+					"unique in a jail; rename one of them.", name, at(prev.DefRange))
 			continue
 		}
 		seen[name] = b
@@ -49,7 +50,8 @@ func (l *loader) decodeDaemon(jail string, db daemonBlock, ctx *hcl.EvalContext)
 	l.src.declare(d.Addr, b.DefRange, attrs)
 
 	mark := len(l.diags)
-	argv, hasCommand := l.stringList(attrs["command"], ctx, `the program and its arguments, such as ["/usr/sbin/httpd", "-f"]`)
+	argv, hasCommand := l.stringList(attrs["command"], ctx, `the program and its arguments, such `+
+		`as ["/usr/sbin/httpd", "-f"]`)
 	impl, hasImpl := l.stringValue(attrs["implementation"], ctx, `"routed" or "bird"`)
 	if l.errorsSince(mark) {
 		return d, false
@@ -63,7 +65,9 @@ func (l *loader) decodeDaemon(jail string, db daemonBlock, ctx *hcl.EvalContext)
 		d.Kind = KindRIP
 		if hasImpl && impl != RIPRouted && impl != RIPBird {
 			l.errorf(attrs["implementation"].Expr.Range(), "Invalid RIP implementation",
-				`The RIP implementation %q is not one netlab runs. Use "routed" or "bird", or leave implementation out for the platform's default (routed on FreeBSD, bird on Linux).`, impl)
+				`The RIP implementation %q is not one netlab runs. Use "routed" or "bird", or `+
+					`leave implementation out for the platform's default (routed on FreeBSD, `+
+					`bird on Linux).`, impl)
 			return d, false
 		}
 		d.Implementation = impl
@@ -73,7 +77,8 @@ func (l *loader) decodeDaemon(jail string, db daemonBlock, ctx *hcl.EvalContext)
 		return d, l.noImplementation(d, hasImpl, attrs)
 	}
 	l.errorf(b.DefRange, "Unknown daemon kind",
-		`netlab knows the daemons "rip" and "sshd", and %q is neither. To run a program of your own, give its command: command = ["/path/to/program", "arg"].`, d.Name)
+		`netlab knows the daemons "rip" and "sshd", and %q is neither. To run a program of your `+
+			`own, give its command: command = ["/path/to/program", "arg"].`, d.Name)
 	return d, false
 }
 
@@ -81,18 +86,21 @@ func (l *loader) decodeDaemon(jail string, db daemonBlock, ctx *hcl.EvalContext)
 func (l *loader) checkCommand(argv []string, a *hcl.Attribute) bool {
 	if len(argv) == 0 {
 		l.errorf(a.Expr.Range(), "Empty command",
-			`The command is empty. Give the program and its arguments, such as ["/usr/sbin/httpd", "-f"], or remove command.`)
+			`The command is empty. Give the program and its arguments, such as `+
+				`["/usr/sbin/httpd", "-f"], or remove command.`)
 		return false
 	}
 	if strings.TrimSpace(argv[0]) == "" {
 		l.errorf(elemRange(a.Expr, 0), "Empty program name",
-			"The command's first element, the program to run, is empty. Give a program name or path.")
+			"The command's first element, the program to run, is empty. Give a program name or "+
+				"path.")
 		return false
 	}
 	for i, arg := range argv {
 		if strings.ContainsRune(arg, 0) {
 			l.errorf(elemRange(a.Expr, i), "Invalid command",
-				"Element %d of the command holds a NUL byte, which no program argument can hold.", i)
+				"Element %d of the command holds a NUL byte, which no program argument can "+
+					"hold.", i)
 			return false
 		}
 	}
@@ -105,7 +113,8 @@ func (l *loader) noImplementation(d Daemon, hasImpl bool, attrs hcl.Attributes) 
 		return true
 	}
 	l.errorf(attrs["implementation"].Expr.Range(), "Implementation on a daemon that is not rip",
-		`Only the rip daemon has a choice of implementation. Remove implementation from daemon %q.`, d.Name)
+		`Only the rip daemon has a choice of implementation. Remove implementation from daemon `+
+			`%q.`, d.Name)
 	return false
 }
 

@@ -27,6 +27,7 @@ func (l *loader) expand(kind string, b *hcl.Block, c *hcl.BodyContent, ctx *hcl.
 	l.checkName(kind, label, b.LabelRanges[0])
 	fe := c.Attributes["for_each"]
 	if fe == nil {
+		ctx = l.eachOutsideForEach(b, ctx)
 		return []instance{{name: label, addr: kind + "." + label, block: b, rng: b.DefRange, ctx: ctx}}
 	}
 
@@ -42,7 +43,8 @@ func (l *loader) expand(kind string, b *hcl.Block, c *hcl.BodyContent, ctx *hcl.
 			what = ty.FriendlyName()
 		}
 		l.errorf(fe.Expr.Range(), "Invalid for_each argument",
-			"for_each takes a map, or a set of strings, and this is %s. Its keys name the %ss; wrap a list of names in toset(...).", what, kind)
+			"for_each takes a map, or a set of strings, and this is %s. Its keys name the %ss; "+
+				"wrap a list of names in toset(...).", what, kind)
 		return nil
 	}
 
@@ -51,7 +53,9 @@ func (l *loader) expand(kind string, b *hcl.Block, c *hcl.BodyContent, ctx *hcl.
 		k, val := it.Element()
 		if ty.IsSetType() && (k.IsNull() || k.Type() != cty.String) {
 			l.errorf(fe.Expr.Range(), "Invalid for_each argument",
-				"A for_each set must hold strings, which name the %ss; this one holds %s. Convert the elements with tostring(...), or use a map.", kind, k.Type().FriendlyName())
+				"A for_each set must hold strings, which name the %ss; this one holds %s. "+
+					"Convert the elements with tostring(...), or use a "+
+					"map.", kind, k.Type().FriendlyName())
 			return nil
 		}
 		key := k.AsString()

@@ -68,7 +68,8 @@ func (l *loader) decodeJail(in instance, attrs hcl.Attributes, daemons []daemonB
 	if h, ok := l.stringValue(attrs["hostname"], in.ctx, "a host name"); ok {
 		if p := hostnameProblem(h); p != "" {
 			l.errorf(attrs["hostname"].Expr.Range(), "Invalid hostname",
-				"The hostname %q %s. A hostname is dot-separated labels of letters, digits, '-' and '_', at most %d bytes.", h, p, maxHostnameLen)
+				"The hostname %q %s. A hostname is dot-separated labels of letters, digits, '-' "+
+					"and '_', at most %d bytes.", h, p, maxHostnameLen)
 		} else {
 			j.Hostname = h
 		}
@@ -76,7 +77,8 @@ func (l *loader) decodeJail(in instance, attrs hcl.Attributes, daemons []daemonB
 	if p, ok := l.stringValue(attrs["path"], in.ctx, "a directory path"); ok {
 		if !strings.HasPrefix(p, "/") || strings.ContainsRune(p, 0) {
 			l.errorf(attrs["path"].Expr.Range(), "Invalid path",
-				`The path %q is not an absolute path. path is the jail's root directory on FreeBSD, such as "/usr/jails/vm1"; Linux ignores it.`, p)
+				`The path %q is not an absolute path. path is the jail's root directory on `+
+					`FreeBSD, such as "/usr/jails/vm1"; Linux ignores it.`, p)
 		} else {
 			j.Path = p
 		}
@@ -98,17 +100,20 @@ func (l *loader) decodeJail(in instance, attrs hcl.Attributes, daemons []daemonB
 // sysctl reads the jail's kernel settings. Numbers become their decimal
 // text and bools 1 or 0, which is what sysctl and /proc/sys take.
 func (l *loader) sysctl(j *jailDecl, a *hcl.Attribute, ctx *hcl.EvalContext) {
-	items, _ := l.mapItems(a, ctx, `a map of kernel setting names to values, such as { "net.inet.icmp.icmplim" = "0" }`)
+	items, _ := l.mapItems(a, ctx, `a map of kernel setting names to values, such as { `+
+		`"net.inet.icmp.icmplim" = "0" }`)
 	for _, it := range items {
 		if p := sysctlNameProblem(it.key); p != "" {
 			l.errorf(it.rng, "Invalid sysctl name",
-				"The sysctl name %q %s. Names are words of letters, digits, '_' and '-' joined by dots, such as net.inet.ip.forwarding.", it.key, p)
+				"The sysctl name %q %s. Names are words of letters, digits, '_' and '-' joined "+
+					"by dots, such as net.inet.ip.forwarding.", it.key, p)
 			continue
 		}
 		v, ok := sysctlText(it.val)
 		if !ok {
 			l.errorf(it.rng, "Invalid sysctl value",
-				"The value of %q is %s; a sysctl takes a string, a number or a bool, on one line.", it.key, it.val.Type().FriendlyName())
+				"The value of %q is %s; a sysctl takes a string, a number or a bool, on one "+
+					"line.", it.key, it.val.Type().FriendlyName())
 			continue
 		}
 		j.Sysctl[it.key] = v
@@ -150,7 +155,8 @@ func sysctlText(v cty.Value) (string, bool) {
 // routes reads the static routes; their gateways are checked against the
 // jail's links later.
 func (l *loader) routes(j *jailDecl, a *hcl.Attribute, ctx *hcl.EvalContext) {
-	items, _ := l.mapItems(a, ctx, `a map of destination to gateway, such as { "default" = "10.0.10.2" }`)
+	items, _ := l.mapItems(a, ctx, `a map of destination to gateway, such as { "default" = `+
+		`"10.0.10.2" }`)
 	seen := map[string]string{}
 	for _, it := range items {
 		to, ok := l.parseDestination(it.key, it.rng)
@@ -159,7 +165,8 @@ func (l *loader) routes(j *jailDecl, a *hcl.Attribute, ctx *hcl.EvalContext) {
 		}
 		if prev, dup := seen[to.String()]; dup {
 			l.errorf(it.rng, "Duplicate route",
-				"The destinations %q and %q are the same prefix, %s. Keep one of them.", prev, it.key, to)
+				"The destinations %q and %q are the same prefix, %s. Keep one of "+
+					"them.", prev, it.key, to)
 			continue
 		}
 		seen[to.String()] = it.key
@@ -179,7 +186,8 @@ func (l *loader) position(j *jailDecl, a *hcl.Attribute, ctx *hcl.EvalContext) {
 	xy := v.AsValueSlice()
 	if len(xy) != 2 || xy[0].IsNull() || xy[1].IsNull() {
 		l.errorf(a.Expr.Range(), "Invalid position",
-			"position takes two numbers, [x, y], the jail's place on the web view's canvas; this holds %s.", plural(len(xy), "element"))
+			"position takes two numbers, [x, y], the jail's place on the web view's canvas; this "+
+				"holds %s.", plural(len(xy), "element"))
 		return
 	}
 	j.Position = &Position{X: float(xy[0].AsBigFloat()), Y: float(xy[1].AsBigFloat())}

@@ -22,12 +22,15 @@ func (l *loader) labBlock(blocks hcl.Blocks, body hcl.Body, ctx *hcl.EvalContext
 	lab := &Lab{Provider: "auto"}
 	if len(blocks) == 0 {
 		l.errorf(body.MissingItemRange(), "Missing lab block",
-			`A lab file needs one lab block, which names the lab: its name tags everything the lab builds and names its state file. Add one at the top of the file, such as: lab "mylab" {}`)
+			`A lab file needs one lab block, which names the lab: its name tags everything the `+
+				`lab builds and names its state file. Add one at the top of the file, such as: `+
+				`lab "mylab" {}`)
 		return lab
 	}
 	for _, b := range blocks[1:] {
 		l.errorf(b.DefRange, "Duplicate lab block",
-			"The lab is already declared at %s. A lab file holds exactly one lab block; merge the two.", at(blocks[0].DefRange))
+			"The lab is already declared at %s. A lab file holds exactly one lab block; merge "+
+				"the two.", at(blocks[0].DefRange))
 	}
 
 	b := blocks[0]
@@ -44,7 +47,8 @@ func (l *loader) labBlock(blocks hcl.Blocks, body hcl.Body, ctx *hcl.EvalContext
 	if s, ok := l.stringValue(a, ctx, `"auto", "linux" or "freebsd"`); ok {
 		if !slices.Contains(providerNames, s) {
 			l.errorf(a.Expr.Range(), "Invalid provider",
-				`The provider %q is not one netlab has. Use "auto" (the platform netlab runs on), "linux" or "freebsd".`, s)
+				`The provider %q is not one netlab has. Use "auto" (the platform netlab runs `+
+					`on), "linux" or "freebsd".`, s)
 		} else {
 			lab.Provider = s
 		}

@@ -80,10 +80,12 @@ func (l *loader) between(k *linkDecl, a *hcl.Attribute, ctx *hcl.EvalContext) {
 	case l.errorsSince(mark):
 	case len(ends) != 2:
 		l.errorf(a.Expr.Range(), "Link needs exactly two jails",
-			`between lists %s, and a link joins exactly two: between = ["a", "b"]. To join more jails, declare one link per pair.`, plural(len(ends), "jail"))
+			`between lists %s, and a link joins exactly two: between = ["a", "b"]. To join more `+
+				`jails, declare one link per pair.`, plural(len(ends), "jail"))
 	case ends[0] == ends[1]:
 		l.errorf(a.Expr.Range(), "Link to itself",
-			"Both ends of the link are in jail %q. A link joins two different jails; name the other one.", ends[0])
+			"Both ends of the link are in jail %q. A link joins two different jails; name the "+
+				"other one.", ends[0])
 	default:
 		k.ends = ends
 		k.endRng = [2]hcl.Range{elemRange(a.Expr, 0), elemRange(a.Expr, 1)}
@@ -99,8 +101,9 @@ func (l *loader) mtu(k *linkDecl, a *hcl.Attribute, ctx *hcl.EvalContext) {
 	n, acc := f.Int64()
 	if !f.IsInt() || acc != 0 || n < minMTU || n > maxMTU {
 		l.errorf(a.Expr.Range(), "MTU out of range",
-			"The MTU %s is not a whole number from %d to %d. IPv4 needs at least %d; Ethernet's usual MTU is %d, and leaving mtu out gives that.",
-			f.Text('g', -1), minMTU, maxMTU, minMTU, defaultMTU)
+			"The MTU %s is not a whole number from %d to %d. IPv4 needs at least %d; Ethernet's "+
+				"usual MTU is %d, and leaving mtu out gives that.",
+			f.Text('f', -1), minMTU, maxMTU, minMTU, defaultMTU)
 		return
 	}
 	k.MTU = int(n)
@@ -114,7 +117,8 @@ func (l *loader) interfaces(k *linkDecl, a *hcl.Attribute, ctx *hcl.EvalContext)
 	}
 	if len(names) != 2 {
 		l.errorf(a.Expr.Range(), "Link needs exactly two interface names",
-			`interfaces lists %s; give one for each end, in the order of between: interfaces = ["em0", "em1"].`, plural(len(names), "name"))
+			`interfaces lists %s; give one for each end, in the order of between: interfaces = `+
+				`["em0", "em1"].`, plural(len(names), "name"))
 		return
 	}
 	good := true
@@ -125,7 +129,9 @@ func (l *loader) interfaces(k *linkDecl, a *hcl.Attribute, ctx *hcl.EvalContext)
 			if len(n) > maxIfnameLen {
 				summary = "Interface name too long"
 			}
-			l.errorf(rng, summary, "The interface name %q %s. Interface names are at most %d bytes of letters, digits, '-', '_' and '.', start with a letter or digit, and are not lo or lo0.", n, p, maxIfnameLen)
+			l.errorf(rng, summary, "The interface name %q %s. Interface names are at most %d "+
+				"bytes of letters, digits, '-', '_' and '.', start with a letter or digit, and "+
+				"are not lo or lo0.", n, p, maxIfnameLen)
 			good = false
 		}
 		k.ifRng[i] = rng

@@ -1,6 +1,7 @@
 package plan
 
 import (
+	"sort"
 	"strings"
 
 	"github.com/hashicorp/hcl/v2"
@@ -8,10 +9,10 @@ import (
 )
 
 // locals evaluates the locals blocks in the order their references
-// demand and returns them as the object local. ctx must hold var. A
-// cycle is reported once, and its locals become unknown so that what uses
-// them is not reported again.
-func (l *loader) locals(blocks hcl.Blocks, ctx *hcl.EvalContext) cty.Value {
+// demand and returns them as the object local. ctx must hold var; users
+// are the blocks that may refer to locals. A cycle is reported once, and
+// its locals become unknown so that what uses them is not reported again.
+func (l *loader) locals(blocks, users hcl.Blocks, ctx *hcl.EvalContext) cty.Value {
 	e := &localsEval{l: l, ctx: ctx, attrs: map[string]*hcl.Attribute{},
 		values: map[string]cty.Value{}, state: map[string]int{}}
 	var order []*hcl.Attribute
@@ -21,12 +22,21 @@ func (l *loader) locals(blocks hcl.Blocks, ctx *hcl.EvalContext) cty.Value {
 		for _, a := range sortedAttributes(attrs) {
 			if prev := e.attrs[a.Name]; prev != nil {
 				l.errorf(a.NameRange, "Duplicate local value",
-					"A local value named %q is already defined at %s. Remove or rename one of them.", a.Name, at(prev.NameRange))
+					"A local value named %q is already defined at %s. Remove or rename one of "+
+						"them.", a.Name, at(prev.NameRange))
 				continue
 			}
 			e.attrs[a.Name] = a
 			order = append(order, a)
 		}
+	}
+	var names []string
+	for _, a := range order {
+		names = append(names, a.Name)
+	}
+	sort.Strings(names)
+	for name, v := range l.undeclared("local", "local value", users, names) {
+		e.values[name] = v
 	}
 	for _, a := range order {
 		e.visit(a.Name)
@@ -92,7 +102,8 @@ func (e *localsEval) cycle(name string) {
 		steps = append(steps, "local."+n)
 	}
 	e.l.errorf(e.attrs[name].NameRange, "Cycle in local values",
-		"These local values refer to each other in a circle: %s. Break the circle by computing one of them without the others.",
+		"These local values refer to each other in a circle: %s. Break the circle by computing "+
+			"one of them without the others.",
 		strings.Join(steps, " -> "))
 }
 

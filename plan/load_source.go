@@ -13,7 +13,7 @@ import (
 // Source remembers the files a load read and where each resource and
 // attribute was declared, so that errors found later (by a provider, by
 // the engine) can point into the lab file. It is read-only after Load and
-// safe for concurrent use.
+// safe for concurrent use. A nil *Source knows no declarations.
 type Source struct {
 	// Files holds every file read, by name: the lab file and the -var-file
 	// files. Diagnostic printers take it to show source lines.
@@ -52,6 +52,9 @@ func (s *Source) declare(addr string, block hcl.Range, attrs hcl.Attributes) {
 // set attr, the block's range stands in for it. ok is false when the file
 // declares no such resource.
 func (s *Source) Range(addr, attr string) (rng hcl.Range, ok bool) {
+	if s == nil {
+		return hcl.Range{}, false
+	}
 	d := s.decls[addr]
 	if d == nil {
 		return hcl.Range{}, false

@@ -92,6 +92,14 @@ func TestSourceDiagnostic(t *testing.T) {
 	if src.Diagnostic(nil) != nil {
 		t.Error("Diagnostic(nil) is not nil")
 	}
+
+	// Without a lab file (destroying from the state alone) there is no
+	// Source, and errors still become diagnostics.
+	var none *Source
+	d = none.Diagnostic(&ResourceError{Addr: "jail.vm1", Err: errors.New("busy")})
+	if d == nil || d.Subject != nil || !strings.Contains(d.Detail, "Busy") {
+		t.Errorf("nil Source diagnostic = %+v", d)
+	}
 }
 
 // TestAllErrorsAtOnce asserts that one load reports every mistake of a

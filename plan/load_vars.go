@@ -36,14 +36,15 @@ type variable struct {
 
 // variables declares the variables, gives them their values (default,
 // then NETLAB_VAR_ environment, then -var-file files, then -var options;
-// the later wins) and returns them as the object var.
-func (l *loader) variables(blocks hcl.Blocks) cty.Value {
+// the later wins) and returns them, the attributes of var.
+func (l *loader) variables(blocks hcl.Blocks) map[string]cty.Value {
 	vars := make(map[string]*variable)
 	for _, b := range blocks {
 		v := l.declareVariable(b)
 		if prev := vars[v.name]; prev != nil {
 			l.errorf(b.DefRange, "Duplicate variable",
-				"A variable named %q is already declared at %s. Remove or rename one of them.", v.name, at(prev.block.DefRange))
+				"A variable named %q is already declared at %s. Remove or rename one of "+
+					"them.", v.name, at(prev.block.DefRange))
 			continue
 		}
 		vars[v.name] = v
@@ -59,14 +60,16 @@ func (l *loader) variables(blocks hcl.Blocks) cty.Value {
 	for name, v := range vars {
 		if !v.set {
 			l.errorf(v.block.DefRange, "No value for required variable",
-				"The variable %q has no default and no value was given. Set it with -var '%s=VALUE', in a -var-file, or with the environment variable %s%s, or give it a default.",
+				"The variable %q has no default and no value was given. Set it with -var "+
+					"'%s=VALUE', in a -var-file, or with the environment variable %s%s, or give "+
+					"it a default.",
 				name, name, envPrefix, name)
 			obj[name] = cty.DynamicVal
 			continue
 		}
 		obj[name] = v.value
 	}
-	return cty.ObjectVal(obj)
+	return obj
 }
 
 // declareVariable reads a variable block: its name, type and default.
@@ -74,7 +77,8 @@ func (l *loader) declareVariable(b *hcl.Block) *variable {
 	v := &variable{name: b.Labels[0], block: b, ty: cty.DynamicPseudoType}
 	if !hclsyntax.ValidIdentifier(v.name) {
 		l.errorf(b.LabelRanges[0], "Invalid variable name",
-			"%q is not a valid variable name: use letters, digits, '_' and '-', starting with a letter.", v.name)
+			"%q is not a valid variable name: use letters, digits, '_' and '-', starting with a "+
+				"letter.", v.name)
 	}
 	content, diags := b.Body.Content(variableSchema)
 	l.diags = append(l.diags, diags...)
@@ -114,7 +118,8 @@ func (l *loader) assign(v *variable, val cty.Value, rng hcl.Range, summary strin
 		d := &hcl.Diagnostic{
 			Severity: hcl.DiagError,
 			Summary:  summary,
-			Detail:   fmt.Sprintf("The variable %q takes %s: %v.", v.name, typeexpr.TypeString(v.ty), err),
+			Detail: fmt.Sprintf("The variable %q takes %s: "+
+				"%v.", v.name, typeexpr.TypeString(v.ty), err),
 		}
 		if rng.Filename != "" {
 			d.Subject = &rng
@@ -171,8 +176,9 @@ func (l *loader) varsFromFile(vars map[string]*variable, path string) {
 			l.diags = append(l.diags, &hcl.Diagnostic{
 				Severity: hcl.DiagWarning,
 				Summary:  "Value for undeclared variable",
-				Detail:   fmt.Sprintf("The lab file declares no variable %q, so this value is ignored. Declare it with variable %q {} or remove it.", a.Name, a.Name),
-				Subject:  &rng,
+				Detail: fmt.Sprintf("The lab file declares no variable %q, so this value is "+
+					"ignored. Declare it with variable %q {} or remove it.", a.Name, a.Name),
+				Subject: &rng,
 			})
 			continue
 		}
@@ -192,7 +198,8 @@ func (l *loader) varsFromOptions(vars map[string]*variable) {
 			l.diags = append(l.diags, &hcl.Diagnostic{
 				Severity: hcl.DiagError,
 				Summary:  "Invalid -var option",
-				Detail:   fmt.Sprintf("The option -var %q is not of the form name=value, such as -var 'jail_root=/usr/jails'.", opt),
+				Detail: fmt.Sprintf("The option -var %q is not of the form name=value, such as "+
+					"-var 'jail_root=/usr/jails'.", opt),
 			})
 			continue
 		}
@@ -200,7 +207,8 @@ func (l *loader) varsFromOptions(vars map[string]*variable) {
 			l.diags = append(l.diags, &hcl.Diagnostic{
 				Severity: hcl.DiagError,
 				Summary:  "Value for undeclared variable",
-				Detail:   fmt.Sprintf("The lab file declares no variable %q. Declare it with variable %q {} or drop the -var option.", name, name),
+				Detail: fmt.Sprintf("The lab file declares no variable %q. Declare it with "+
+					"variable %q {} or drop the -var option.", name, name),
 			})
 			continue
 		}
@@ -221,7 +229,8 @@ func (l *loader) rawValue(v *variable, raw, origin string) {
 		l.diags = append(l.diags, &hcl.Diagnostic{
 			Severity: hcl.DiagError,
 			Summary:  "Invalid value for variable",
-			Detail: fmt.Sprintf("The %s gives %q, which is not a value of type %s: %s. Write it as in a lab file, such as [\"a\", \"b\"] for a list.",
+			Detail: fmt.Sprintf("The %s gives %q, which is not a value of type %s: %s. Write it "+
+				"as in a lab file, such as [\"a\", \"b\"] for a list.",
 				origin, raw, typeexpr.TypeString(v.ty), strings.TrimSuffix(diags[0].Detail, ".")),
 		})
 		return

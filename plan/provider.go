@@ -119,6 +119,15 @@ type Console interface {
 	Routes(ctx context.Context, lab, jail string) ([]KernelRoute, error)
 	// LogFile returns the path of a daemon's log.
 	LogFile(lab, jail, daemon string) (string, error)
+	// PingArgs returns the argv, in the platform's ping dialect, that
+	// sends count echo requests to dst and waits about a second for each
+	// reply.
+	PingArgs(dst string, count int) []string
+	// TraceArgs returns the argv, in the platform's traceroute dialect,
+	// that traces the route to dst with numeric output, one probe per hop
+	// and one probe in flight at a time, so that a capture shows each hop
+	// in order.
+	TraceArgs(dst string) []string
 }
 
 // KernelRoute is one IPv4 route of a jail's kernel table.

@@ -40,8 +40,11 @@ func (s Style) action(a Action, text string) string {
 // per changed resource with its changed attributes, then a summary line.
 func (s Style) Render(w io.Writer, p *Plan) {
 	if p.Empty() {
-		fmt.Fprintf(w, "%s The live lab %q matches the lab file; nothing to do.\n",
-			s.paint(color.Bold, "No changes."), p.Lab)
+		what := fmt.Sprintf("The live lab %q matches the lab file; nothing to do.", p.Lab)
+		if p.Destroy {
+			what = fmt.Sprintf("Nothing of lab %q is live; nothing to destroy.", p.Lab)
+		}
+		fmt.Fprintf(w, "%s %s\n", s.paint(color.Bold, "No changes."), what)
 		return
 	}
 	fmt.Fprintln(w, "netlab will perform the following actions:")

@@ -19,7 +19,8 @@ func (l *loader) addresses(k *linkDecl, attrs hcl.Attributes, ctx *hcl.EvalConte
 	if s, ok := l.stringValue(sa, ctx, `a CIDR prefix, such as "10.0.10.0/24"`); ok {
 		subnet, _ = l.parseSubnet(s, sa.Expr.Range())
 	}
-	addrs, hasAddrs := l.stringList(aa, ctx, `the two ends' addresses, such as ["10.0.10.1/24", "10.0.10.2/24"]`)
+	addrs, hasAddrs := l.stringList(aa, ctx, `the two ends' addresses, such as ["10.0.10.1/24", `+
+		`"10.0.10.2/24"]`)
 	if l.errorsSince(mark) {
 		return
 	}
@@ -39,7 +40,9 @@ func (l *loader) addresses(k *linkDecl, attrs hcl.Attributes, ctx *hcl.EvalConte
 		k.addrOK = true
 	default:
 		l.errorf(k.rng, "Link has no addresses",
-			`Give the link a subnet, and its ends get the first two host addresses: subnet = "10.0.1.0/24". Or give both addresses: addresses = ["10.0.1.1/24", "10.0.1.2/24"].`)
+			`Give the link a subnet, and its ends get the first two host addresses: subnet = `+
+				`"10.0.1.0/24". Or give both addresses: addresses = ["10.0.1.1/24", `+
+				`"10.0.1.2/24"].`)
 	}
 }
 
@@ -50,19 +53,47 @@ func (l *loader) parseSubnet(s string, rng hcl.Range) (netip.Prefix, bool) {
 	switch {
 	case err != nil:
 		l.errorf(rng, "Invalid subnet",
-			"%q is not a CIDR prefix. Write it as address/length, with four numbers from 0 to 255 and a length from 0 to 32, such as 10.0.10.0/24.", s)
+			"%q is not a CIDR prefix. Write it as address/length, with four numbers from 0 to "+
+				"255 and a length from 0 to 32, such as 10.0.10.0/24.", s)
 	case !p.Addr().Is4():
 		l.errorf(rng, "IPv6 is not supported yet", ipv6Detail)
 	case p.Masked() != p:
 		l.errorf(rng, "Invalid subnet",
-			`%s has host bits set; its network is %s. Write subnet = "%s", or give the ends' addresses with addresses.`, s, p.Masked(), p.Masked())
+			`%s has host bits set; its network is %s. Write subnet = "%s", or give the ends' `+
+				`addresses with addresses.`, s, p.Masked(), p.Masked())
 	case p.Bits() == 32:
 		l.errorf(rng, "Subnet too small",
-			"A /32 holds a single address, and a link needs two. Use a /31 (both addresses are hosts, RFC 3021), a /30 or a shorter prefix.")
+			"A /32 holds a single address, and a link needs two. Use a /31 (both addresses are "+
+				"hosts, RFC 3021), a /30 or a shorter prefix.")
+	case reserved(p) != "":
+		l.errorf(rng, "Subnet cannot hold a link",
+			"%s overlaps %s, which a host never uses on a link. Use a private range such as "+
+				"10.0.0.0/8, 172.16.0.0/12 or 192.168.0.0/16.", s, reserved(p))
 	default:
 		return p, true
 	}
 	return netip.Prefix{}, false
+}
+
+// reservedRanges are the IPv4 ranges no interface of a link can use.
+var reservedRanges = []struct {
+	prefix netip.Prefix
+	what   string
+}{
+	{netip.MustParsePrefix("0.0.0.0/8"), `"this network" (0.0.0.0/8)`},
+	{netip.MustParsePrefix("127.0.0.0/8"), "the loopback range (127.0.0.0/8)"},
+	{netip.MustParsePrefix("224.0.0.0/4"), "the multicast range (224.0.0.0/4)"},
+	{netip.MustParsePrefix("240.0.0.0/4"), "the reserved range (240.0.0.0/4) and the broadcast address"},
+}
+
+// reserved names the reserved range p overlaps, or returns "".
+func reserved(p netip.Prefix) string {
+	for _, r := range reservedRanges {
+		if r.prefix.Overlaps(p) {
+			return r.what
+		}
+	}
+	return ""
 }
 
 // hostPair returns the two end addresses a subnet gives: both addresses
@@ -80,7 +111,8 @@ func hostPair(p netip.Prefix) (netip.Prefix, netip.Prefix) {
 func (l *loader) explicitAddresses(k *linkDecl, subnet netip.Prefix, addrs []string, expr hcl.Expression) bool {
 	if len(addrs) != 2 {
 		l.errorf(expr.Range(), "Link needs exactly two addresses",
-			`addresses lists %s; give one per end, in the order of between: addresses = ["10.0.1.1/24", "10.0.1.2/24"].`, plural(len(addrs), "address"))
+			`addresses lists %s; give one per end, in the order of between: addresses = `+
+				`["10.0.1.1/24", "10.0.1.2/24"].`, plural(len(addrs), "address"))
 		return false
 	}
 	var got [2]netip.Prefix
@@ -98,13 +130,16 @@ func (l *loader) explicitAddresses(k *linkDecl, subnet netip.Prefix, addrs []str
 	switch {
 	case a.Addr() == b.Addr():
 		l.errorf(k.addrRng[1], "Duplicate address",
-			"Both ends have the address %s. Give each end its own address in %s.", b.Addr(), a.Masked())
+			"Both ends have the address %s. Give each end its own address in "+
+				"%s.", b.Addr(), a.Masked())
 	case a.Bits() != b.Bits():
 		l.errorf(k.addrRng[1], "Addresses of different prefix lengths",
-			"%s is a /%d, and the other end's %s a /%d. Both ends of a link share one subnet; give them the same length.", b, b.Bits(), a, a.Bits())
+			"%s is a /%d, and the other end's %s a /%d. Both ends of a link share one subnet; "+
+				"give them the same length.", b, b.Bits(), a, a.Bits())
 	case a.Masked() != b.Masked():
 		l.errorf(k.addrRng[1], "Address not in its peer's subnet",
-			"%s is not in %s, the subnet of the other end's address %s. Put both ends in one subnet.", b.Addr(), a.Masked(), a)
+			"%s is not in %s, the subnet of the other end's address %s. Put both ends in one "+
+				"subnet.", b.Addr(), a.Masked(), a)
 	default:
 		k.Subnet = a.Masked()
 		k.Ends[0].Address, k.Ends[1].Address = a, b
@@ -125,15 +160,22 @@ func (l *loader) parseHostAddress(s string, subnet netip.Prefix, rng hcl.Range) 
 	switch {
 	case err != nil:
 		l.errorf(rng, "Invalid address",
-			"%q is not an address with a prefix length. Write it as address/length, such as 10.0.1.1/24.", s)
+			"%q is not an address with a prefix length. Write it as address/length, such as "+
+				"10.0.1.1/24.", s)
 	case !p.Addr().Is4():
 		l.errorf(rng, "IPv6 is not supported yet", ipv6Detail)
+	case reserved(p.Masked()) != "":
+		l.errorf(rng, "Address cannot be on a link",
+			"%s lies in %s, which a host never uses on a link. Use a private range such as "+
+				"10.0.0.0/8, 172.16.0.0/12 or 192.168.0.0/16.", s, reserved(p.Masked()))
 	case subnet.IsValid() && !subnet.Contains(p.Addr()):
 		l.errorf(rng, "Address outside subnet",
-			"%s is not in the link's subnet %s. Give an address inside it, or change the subnet.", p.Addr(), subnet)
+			"%s is not in the link's subnet %s. Give an address inside it, or change the "+
+				"subnet.", p.Addr(), subnet)
 	case subnet.IsValid() && p.Bits() != subnet.Bits():
 		l.errorf(rng, "Address prefix length differs from subnet",
-			"%s is a /%d, and the link's subnet %s a /%d. Write the address as %s.", s, p.Bits(), subnet, subnet.Bits(), netip.PrefixFrom(p.Addr(), subnet.Bits()))
+			"%s is a /%d, and the link's subnet %s a /%d. Write the address as "+
+				"%s.", s, p.Bits(), subnet, subnet.Bits(), netip.PrefixFrom(p.Addr(), subnet.Bits()))
 	default:
 		return p, l.checkHost(p, rng)
 	}
@@ -145,15 +187,18 @@ func (l *loader) checkHost(p netip.Prefix, rng hcl.Range) bool {
 	switch {
 	case p.Bits() == 32:
 		l.errorf(rng, "Subnet too small",
-			"%s is a /32, a single address, and a link needs two. Use a /31 (both addresses are hosts, RFC 3021), a /30 or a shorter prefix.", p)
+			"%s is a /32, a single address, and a link needs two. Use a /31 (both addresses are "+
+				"hosts, RFC 3021), a /30 or a shorter prefix.", p)
 	case p.Bits() == 31:
 		return true
 	case p.Addr() == p.Masked().Addr():
 		l.errorf(rng, "Network address used as host",
-			"%s is the network address of %s, which no host can have. Use %s or another host address.", p.Addr(), p.Masked(), p.Addr().Next())
+			"%s is the network address of %s, which no host can have. Use %s or another host "+
+				"address.", p.Addr(), p.Masked(), p.Addr().Next())
 	case p.Addr() == lastAddr(p):
 		l.errorf(rng, "Broadcast address used as host",
-			"%s is the broadcast address of %s, which no host can have. Use %s or another host address.", p.Addr(), p.Masked(), p.Addr().Prev())
+			"%s is the broadcast address of %s, which no host can have. Use %s or another host "+
+				"address.", p.Addr(), p.Masked(), p.Addr().Prev())
 	default:
 		return true
 	}
@@ -186,7 +231,8 @@ func (l *loader) parseDestination(s string, rng hcl.Range) (netip.Prefix, bool) 
 		l.errorf(rng, "IPv6 is not supported yet", ipv6Detail)
 	case p.Masked() != p:
 		l.errorf(rng, "Invalid route destination",
-			"%s has host bits set; the prefix it is in is %s. Write %q.", s, p.Masked(), p.Masked().String())
+			"%s has host bits set; the prefix it is in is %s. Write "+
+				"%q.", s, p.Masked(), p.Masked().String())
 	default:
 		return p, true
 	}
@@ -197,7 +243,8 @@ func (l *loader) parseDestination(s string, rng hcl.Range) (netip.Prefix, bool) 
 func (l *loader) parseGateway(v cty.Value, rng hcl.Range) (netip.Addr, bool) {
 	sv, err := convert.Convert(v, cty.String)
 	if err != nil {
-		l.errorf(rng, "Invalid route gateway", "The gateway is %s; write it as an address string, such as \"10.0.10.2\".", v.Type().FriendlyName())
+		l.errorf(rng, "Invalid route gateway", "The gateway is %s; write it as an address "+
+			"string, such as \"10.0.10.2\".", v.Type().FriendlyName())
 		return netip.Addr{}, false
 	}
 	s := sv.AsString()
@@ -205,7 +252,8 @@ func (l *loader) parseGateway(v cty.Value, rng hcl.Range) (netip.Addr, bool) {
 	switch {
 	case err != nil:
 		l.errorf(rng, "Invalid route gateway",
-			`%q is not an address. Write the neighbour's address on one of the jail's links, such as "10.0.10.2".`, s)
+			`%q is not an address. Write the neighbour's address on one of the jail's links, `+
+				`such as "10.0.10.2".`, s)
 	case !a.Is4():
 		l.errorf(rng, "IPv6 is not supported yet", ipv6Detail)
 	default:

@@ -13,42 +13,40 @@ import (
 // between declared jails, subnets and addresses used once, interface names
 // unique in each jail, and route gateways on the jail's links.
 func (l *loader) checkLab(jails []*jailDecl, links []*linkDecl) {
-	byName := l.uniqueJails(jails)
-	l.uniqueLinks(links)
+	byName := unique(l, "jail", jails)
+	unique(l, "link", links)
 	l.checkEnds(links, byName)
 	l.checkSubnets(links)
 	l.checkGivenInterfaces(links)
 	l.checkRoutes(jails, links)
 }
 
-// uniqueJails reports jails whose name an earlier one has, and returns the
-// jails by name.
-func (l *loader) uniqueJails(jails []*jailDecl) map[string]*jailDecl {
-	byName := make(map[string]*jailDecl, len(jails))
-	for _, j := range jails {
-		if prev := byName[j.Name]; prev != nil {
-			l.errorf(j.rng, "Duplicate jail",
-				"A jail named %q is already declared at %s (%s). Jail names, for_each keys included, must be unique in the lab; rename one of them.",
-				j.Name, at(prev.rng), prev.Addr)
-			continue
-		}
-		byName[j.Name] = j
-	}
-	return byName
+// declared is a jail or link declaration, as duplicate checks see it.
+type declared interface {
+	declaration() (name, addr string, rng hcl.Range)
 }
 
-// uniqueLinks reports links whose name an earlier one has.
-func (l *loader) uniqueLinks(links []*linkDecl) {
-	byName := make(map[string]*linkDecl, len(links))
-	for _, k := range links {
-		if prev := byName[k.Name]; prev != nil {
-			l.errorf(k.rng, "Duplicate link",
-				"A link named %q is already declared at %s (%s). Link names, for_each keys included, must be unique in the lab; rename one of them.",
-				k.Name, at(prev.rng), prev.Addr)
+func (j *jailDecl) declaration() (string, string, hcl.Range) { return j.Name, j.Addr, j.rng }
+func (k *linkDecl) declaration() (string, string, hcl.Range) { return k.Name, k.Addr, k.rng }
+
+// unique reports each declaration of kind ("jail") whose name an earlier
+// one has, at the later one, and returns the first of each name.
+func unique[T declared](l *loader, kind string, decls []T) map[string]T {
+	byName := make(map[string]T, len(decls))
+	for _, d := range decls {
+		name, _, rng := d.declaration()
+		prev, dup := byName[name]
+		if !dup {
+			byName[name] = d
 			continue
 		}
-		byName[k.Name] = k
+		_, prevAddr, prevRng := prev.declaration()
+		l.errorf(rng, "Duplicate "+kind,
+			"A %s named %q is already declared at %s (%s). %s names, for_each keys included, "+
+				"must be unique in the lab; rename one of them.",
+			kind, name, at(prevRng), prevAddr, sentence(kind))
 	}
+	return byName
 }
 
 // checkEnds reports links to jails that are not declared; such links
@@ -70,7 +68,8 @@ func (l *loader) checkEnds(links []*linkDecl, jails map[string]*jailDecl) {
 			if s := suggest(name, names); s != "" {
 				hint = fmt.Sprintf("Did you mean %q?", s)
 			}
-			l.errorf(k.endRng[i], "Unknown jail", "The link names jail %q, which is not declared. %s", name, hint)
+			l.errorf(k.endRng[i], "Unknown jail", "The link names jail %q, which is not "+
+				"declared. %s", name, hint)
 		}
 		if !known {
 			k.ends = nil
@@ -101,14 +100,16 @@ func (l *loader) overlap(k, prev *linkDecl) {
 		for _, pe := range prev.Ends {
 			if e.Address.Addr() == pe.Address.Addr() {
 				l.errorf(k.addrRng[i], "Duplicate address",
-					"The address %s is already used by %s, declared at %s. Every address in a lab must be unique; give each link a subnet of its own.",
+					"The address %s is already used by %s, declared at %s. Every address in a "+
+						"lab must be unique; give each link a subnet of its own.",
 					e.Address.Addr(), prev.Addr, at(prev.netRng))
 				return
 			}
 		}
 	}
 	l.errorf(k.netRng, "Overlapping subnets",
-		"The subnet %s overlaps %s of %s, declared at %s. Every link needs a subnet of its own, so that routes are not ambiguous.",
+		"The subnet %s overlaps %s of %s, declared at %s. Every link needs a subnet of its own, "+
+			"so that routes are not ambiguous.",
 		k.Subnet, prev.Subnet, prev.Addr, at(prev.netRng))
 }
 
@@ -130,7 +131,8 @@ func (l *loader) checkGivenInterfaces(links []*linkDecl) {
 			key := [2]string{k.ends[i], name}
 			if prev, dup := seen[key]; dup {
 				l.errorf(k.ifRng[i], "Duplicate interface name",
-					"Jail %q already has an interface named %q, on %s at %s. Interface names must be unique in a jail; pick another.",
+					"Jail %q already has an interface named %q, on %s at %s. Interface names "+
+						"must be unique in a jail; pick another.",
 					k.ends[i], name, prev.link.Addr, at(prev.rng))
 				k.given[i] = ""
 				continue
@@ -183,7 +185,8 @@ func (l *loader) checkGateway(j *jailDecl, r routeDecl, nbrs []neighbour) {
 		}
 		if r.Via != n.peer.Addr() {
 			l.errorf(r.rng, "Route gateway is not a neighbour",
-				"The gateway %s of route %q is on %s, where the only neighbour is %s. Use %s as the gateway.",
+				"The gateway %s of route %q is on %s, where the only neighbour is %s. Use %s as "+
+					"the gateway.",
 				r.Via, r.dest, n.link, n.peer.Addr(), n.peer.Addr())
 		}
 		return
@@ -193,6 +196,7 @@ func (l *loader) checkGateway(j *jailDecl, r routeDecl, nbrs []neighbour) {
 		on = fmt.Sprintf("Jail %q's links are %s", j.Name, strings.Join(subnets, ", "))
 	}
 	l.errorf(r.rng, "Route gateway not on a link",
-		"The gateway %s of route %q is not on any of the jail's links. %s; a gateway is the neighbour's address on one of them.",
+		"The gateway %s of route %q is not on any of the jail's links. %s; a gateway is the "+
+			"neighbour's address on one of them.",
 		r.Via, r.dest, on)
 }

@@ -17,7 +17,8 @@ const (
 )
 
 // nameRule states the rule for lab, jail, link and daemon names.
-const nameRule = "Names are letters, digits, '-' and '_', start with a letter or digit, are not all digits nor \"lo\", and are at most 63 bytes."
+const nameRule = "Names are letters, digits, '-' and '_', start with a letter or digit, are not " +
+	"all digits nor \"lo\", and are at most 63 bytes."
 
 // checkName reports name if it is not a valid name of kind ("jail") and
 // says whether it is valid.
@@ -41,19 +42,7 @@ func nameProblem(name string) string {
 	case name == "lo":
 		return "is kept for the loopback interface"
 	}
-	for i, r := range name {
-		if isAlnum(r) || i > 0 && (r == '-' || r == '_') {
-			continue
-		}
-		if i == 0 {
-			return fmt.Sprintf("starts with %q", r)
-		}
-		return fmt.Sprintf("holds %q", r)
-	}
-	if strings.Trim(name, "0123456789") == "" {
-		return "is all digits"
-	}
-	return ""
+	return wordProblem(name, "-_")
 }
 
 // hostnameProblem says what is wrong with a hostname, or returns "".
@@ -93,8 +82,15 @@ func ifnameProblem(n string) string {
 	case n == "lo" || n == "lo0":
 		return "is the loopback interface's name"
 	}
-	for i, r := range n {
-		if isAlnum(r) || i > 0 && (r == '-' || r == '_' || r == '.') {
+	return wordProblem(n, "-_.")
+}
+
+// wordProblem says what is wrong with a name made of letters and digits,
+// and after the first character also the runes of extra, that is not all
+// digits; it returns "" when nothing is.
+func wordProblem(s, extra string) string {
+	for i, r := range s {
+		if isAlnum(r) || i > 0 && strings.ContainsRune(extra, r) {
 			continue
 		}
 		if i == 0 {
@@ -102,7 +98,7 @@ func ifnameProblem(n string) string {
 		}
 		return fmt.Sprintf("holds %q", r)
 	}
-	if strings.Trim(n, "0123456789") == "" {
+	if strings.Trim(s, "0123456789") == "" {
 		return "is all digits"
 	}
 	return ""

@@ -63,9 +63,24 @@ func Acquire(dir, lab, operation string) (l *Lock, stale *Holder, err error) {
 	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
 		return nil, nil, fmt.Errorf("locking lab %q: %w", lab, err)
 	}
+	for attempt := 0; ; attempt++ {
+		l, stale, retry, err := tryAcquire(path, lab, operation)
+		if !retry {
+			return l, stale, err
+		}
+		if attempt == 10 {
+			return nil, nil, fmt.Errorf("locking lab %q: the lock file %s keeps being removed", lab, path)
+		}
+	}
+}
+
+// tryAcquire makes one attempt. retry is true when the lock file was
+// removed between opening and locking it (a holder released it after a
+// destroy), so that the lock taken is on a file nobody else can find.
+func tryAcquire(path, lab, operation string) (l *Lock, stale *Holder, retry bool, err error) {
 	f, err := os.OpenFile(path, os.O_RDWR|os.O_CREATE, 0o644)
 	if err != nil {
-		return nil, nil, fmt.Errorf("locking lab %q: %w", lab, err)
+		return nil, nil, false, fmt.Errorf("locking lab %q: %w", lab, err)
 	}
 	prev, _ := readHolder(f)
 	if err := syscall.Flock(int(f.Fd()), syscall.LOCK_EX|syscall.LOCK_NB); err != nil {
@@ -75,9 +90,13 @@ func Acquire(dir, lab, operation string) (l *Lock, stale *Holder, err error) {
 			if prev != nil {
 				h = *prev
 			}
-			return nil, nil, &LockedError{Lab: lab, Path: path, Holder: h}
+			return nil, nil, false, &LockedError{Lab: lab, Path: path, Holder: h}
 		}
-		return nil, nil, fmt.Errorf("locking lab %q: %w", lab, err)
+		return nil, nil, false, fmt.Errorf("locking lab %q: %w", lab, err)
+	}
+	if !samePath(f, path) {
+		f.Close()
+		return nil, nil, true, nil
 	}
 	if prev != nil && prev.PID != 0 {
 		stale = prev
@@ -90,10 +109,28 @@ func Acquire(dir, lab, operation string) (l *Lock, stale *Holder, err error) {
 	}
 	if err != nil {
 		f.Close()
-		return nil, nil, fmt.Errorf("locking lab %q: %w", lab, err)
+		return nil, nil, false, fmt.Errorf("locking lab %q: %w", lab, err)
 	}
 	f.Sync()
-	return &Lock{f: f, path: path}, stale, nil
+	return &Lock{f: f, path: path}, stale, false, nil
+}
+
+// samePath reports whether the open file f is still the file at path.
+func samePath(f *os.File, path string) bool {
+	a, err1 := f.Stat()
+	b, err2 := os.Stat(path)
+	return err1 == nil && err2 == nil && os.SameFile(a, b)
+}
+
+// ReleaseAndRemove gives the lock up and removes its file, for when the
+// lab is gone. Another process that opened the file meanwhile notices and
+// retries on a new one.
+func (l *Lock) ReleaseAndRemove() error {
+	if l == nil || l.f == nil {
+		return nil
+	}
+	os.Remove(l.path)
+	return l.Release()
 }
 
 // Release gives the lock up and clears its holder record.

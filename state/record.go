@@ -61,3 +61,18 @@ func (f *File) SetRoutes(jail string, routes []plan.Route) {
 }
 
 var _ plan.Recorder = (*File)(nil)
+
+// Refresh makes the recorded resources those of live, the lab as a
+// provider observed it, so that the state holds what a crash kept out of
+// it and forgets what is gone from the host. The lab's name stays.
+func (f *File) Refresh(live *plan.Lab) {
+	res := plan.Lab{Name: f.Resources.Name}
+	for _, j := range live.Jails {
+		j.Position = nil
+		res.Jails = append(res.Jails, j)
+	}
+	res.Links = slices.Clone(live.Links)
+	res.Daemons = slices.Clone(live.Daemons)
+	res.Sort()
+	f.Resources = res
+}

@@ -142,11 +142,12 @@ func (f *File) check() error {
 func describeJSONError(data []byte, err error) string {
 	var se *json.SyntaxError
 	switch {
+	// A truncated file is a syntax error at its end: say what it means.
+	case errors.Is(err, io.ErrUnexpectedEOF) || strings.Contains(err.Error(), "unexpected end of JSON"):
+		return "the file is truncated"
 	case errors.As(err, &se):
 		line := 1 + bytes.Count(data[:min(int(se.Offset), len(data))], []byte("\n"))
 		return fmt.Sprintf("line %d: %v", line, se)
-	case errors.Is(err, io.ErrUnexpectedEOF) || strings.Contains(err.Error(), "unexpected end of JSON"):
-		return "the file is truncated"
 	}
 	return err.Error()
 }

@@ -5,6 +5,7 @@ import (
 	"net/netip"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -88,9 +89,10 @@ func TestBadStateFiles(t *testing.T) {
 		{"no-lineage", strings.Replace(string(data), good.Lineage, "", 1), "no lineage"},
 		{"twice", strings.Replace(string(data), `"jails": [`, `"jails": [{"name":"vm1"},`, 1), "listed twice"},
 	}
-	for _, c := range cases {
+	for i, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
-			path := filepath.Join(dir, c.name+".json")
+			// The file's name must not say what the error should.
+			path := filepath.Join(dir, "state-"+strconv.Itoa(i)+".json")
 			os.WriteFile(path, []byte(c.text), 0o644)
 			os.WriteFile(path+".backup", data, 0o644)
 			f, err := Load(path)
@@ -184,4 +186,32 @@ func TestForceUnlock(t *testing.T) {
 		t.Fatalf("Acquire after ForceUnlock: %v", err)
 	}
 	l2.Release()
+}
+
+func TestReleaseAndRemove(t *testing.T) {
+	dir := t.TempDir()
+	l, _, err := Acquire(dir, "demo", "destroy")
+	if err != nil {
+		t.Fatal(err)
+	}
+	// A second process opened the file before it was removed.
+	early, err := os.OpenFile(LockPath(dir, "demo"), os.O_RDWR, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer early.Close()
+	if err := l.ReleaseAndRemove(); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := os.Stat(LockPath(dir, "demo")); !os.IsNotExist(err) {
+		t.Fatalf("lock file still there: %v", err)
+	}
+	l2, _, err := Acquire(dir, "demo", "apply")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer l2.Release()
+	if _, _, err := Acquire(dir, "demo", "apply"); err == nil {
+		t.Fatal("a second lock was granted after the file was recreated")
+	}
 }

@@ -41,6 +41,7 @@ func (f *applyFlags) registerWait(cmd *cobra.Command) {
 
 func (a *app) applyCommand() *cobra.Command {
 	var f applyFlags
+	var w webFlags
 	cmd := &cobra.Command{
 		Use:   "apply LABFILE | apply PLANFILE",
 		Short: "Make the live lab match the lab file",
@@ -52,22 +53,29 @@ and the next apply finishes the job.
 
 Given a plan saved with "netlab plan -out FILE", applies exactly that plan,
 and refuses if the state or the live lab changed since it was made.`,
-		Args: cobra.ExactArgs(1),
+		Args: exactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			ctx, stop := interruptible(cmd.Context())
 			defer stop()
 			if saved, ok := readSavedPlan(args[0]); ok {
+				if w.serve {
+					return errors.New("apply -web needs a lab file, not a saved plan")
+				}
 				return a.applySaved(ctx, args[0], saved, &f)
 			}
 			s, err := a.openSession(args[0], &f.labFlags)
 			if err != nil {
 				return err
 			}
-			return s.applyLab(ctx, &f, false)
+			if err := s.applyLab(ctx, &f, false); err != nil || !w.serve {
+				return err
+			}
+			return a.serveWeb(ctx, s, w.listen)
 		},
 	}
 	f.register(cmd)
 	f.registerWait(cmd)
+	w.registerApply(cmd)
 	return cmd
 }
 
@@ -79,7 +87,7 @@ func (a *app) destroyCommand() *cobra.Command {
 		Long: `Removes every jail, link and daemon of the lab, and the files netlab made for
 it. Works from the state file alone with -state PATH, when the lab file was
 edited or deleted. Objects the lab does not own are never touched.`,
-		Args: cobra.MaximumNArgs(1),
+		Args: rangeArgs(0, 1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			ctx, stop := interruptible(cmd.Context())
 			defer stop()
@@ -132,13 +140,16 @@ func (s *session) lock(op string) (*state.Lock, error) {
 // everything.
 func (s *session) applyLab(ctx context.Context, f *applyFlags, destroy bool) error {
 	a := s.a
+	if f.parallelism < 1 {
+		return fmt.Errorf("-parallelism must be at least 1, not %d", f.parallelism)
+	}
 	lock, err := s.lock(map[bool]string{false: "apply", true: "destroy"}[destroy])
 	if err != nil {
 		return err
 	}
 	defer lock.Release()
 	if err := s.prov.Preflight(ctx, s.want); err != nil {
-		return err
+		return s.providerError(err)
 	}
 
 	p, err := s.makePlan(ctx, destroy)
@@ -154,6 +165,10 @@ func (s *session) applyLab(ctx context.Context, f *applyFlags, destroy bool) err
 	start := time.Now()
 	if err := s.execute(ctx, p, f.parallelism); err != nil {
 		return err
+	}
+	if destroy {
+		// The lab is gone: so is its lock file.
+		lock.ReleaseAndRemove()
 	}
 	if f.wait && !destroy {
 		return s.waitConverged(ctx, start, f.waitTimeout)
@@ -190,11 +205,17 @@ func (s *session) execute(ctx context.Context, p *plan.Plan, parallelism int) er
 		st = state.New(p.Lab, s.prov.Name())
 	}
 	st.Provider = s.prov.Name()
+	if s.live != nil {
+		// What is live is the truth: objects that a crash kept out of the
+		// state are recorded, objects removed by hand are forgotten.
+		st.Refresh(s.live)
+	}
 	if s.want.File != "" {
 		st.LabFile = s.want.File
 	}
 	rec := &savingRecorder{st: st, path: s.statePath}
 	color := a.color(a.stderr)
+	hook := testSignalFromEnv()
 
 	start := time.Now()
 	ap := plan.Applier{
@@ -207,9 +228,11 @@ func (s *session) execute(ctx context.Context, p *plan.Plan, parallelism int) er
 				line = fmt.Sprintf("[%*d/%d] %s: %s", len(fmt.Sprint(e.Total)), e.Done, e.Total, e.Addr, paint(color, "31", "failed"))
 			}
 			fmt.Fprintln(a.stderr, line)
+			hook.at(e.Done)
 		},
 	}
-	saver := rec.every(time.Second)
+	saver := rec.every(200 * time.Millisecond)
+	hook.at(0)
 	applyErr := ap.Apply(ctx, p)
 	saver()
 

@@ -15,9 +15,15 @@ import (
 // untouched.
 func terraformFlags(root *cobra.Command, args []string) []string {
 	takesValue := map[string]bool{} // long flag name -> needs a value
+	shorthand := map[byte]bool{}
 	var collect func(c *cobra.Command)
 	collect = func(c *cobra.Command) {
-		add := func(f *pflag.Flag) { takesValue[f.Name] = f.Value.Type() != "bool" }
+		add := func(f *pflag.Flag) {
+			takesValue[f.Name] = f.Value.Type() != "bool"
+			if f.Shorthand != "" {
+				shorthand[f.Shorthand[0]] = true
+			}
+		}
 		c.LocalFlags().VisitAll(add)
 		c.PersistentFlags().VisitAll(add)
 		for _, sub := range c.Commands() {
@@ -44,7 +50,9 @@ func terraformFlags(root *cobra.Command, args []string) []string {
 		}
 		name, _, hasValue := strings.Cut(strings.TrimLeft(a, "-"), "=")
 		needs, known := takesValue[name]
-		if known && len(name) > 1 && !strings.HasPrefix(a, "--") {
+		// -auto-approve is --auto-approve; so is an unknown -bogus, so that
+		// its error names the flag, unless it reads as shorthand (-c3).
+		if len(name) > 1 && !strings.HasPrefix(a, "--") && (known || !shorthand[name[0]]) {
 			a = "-" + a
 		}
 		out = append(out, a)

@@ -23,7 +23,7 @@ func (a *app) checkCommand() *cobra.Command {
 to every subnet it can reach: its own links, and the links behind RIP
 neighbours through up links and forwarding jails (or covered by its static
 routes). Prints what is missing; exit status 1 when anything is.`,
-		Args: cobra.ExactArgs(1),
+		Args: exactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			s, err := a.openSession(args[0], &f)
 			if err != nil {

@@ -8,6 +8,7 @@ import (
 	"os/exec"
 	"sort"
 	"strings"
+	"syscall"
 
 	"github.com/spf13/cobra"
 
@@ -78,17 +79,32 @@ func (a *app) findJail(ctx context.Context, jail, labFile string, f *labFlags) (
 // runIn runs argv inside the target jail with the terminal's streams and
 // returns its exit status as netlab's.
 func (a *app) runIn(ctx context.Context, t *target, argv []string) error {
+	if len(argv) > 0 {
+		// The jail shares the host's file system: a program missing here
+		// is missing there, and the shell's 127 says so.
+		if _, err := exec.LookPath(argv[0]); err != nil {
+			return &exitError{code: 127, err: fmt.Errorf("%s: command not found", argv[0])}
+		}
+	}
 	cmd, err := t.console.Command(ctx, t.lab.Name, t.jail, argv)
 	if err != nil {
 		return err
 	}
 	cmd.Stdin, cmd.Stdout, cmd.Stderr = a.stdin, a.stdout, a.stderr
-	err = cmd.Run()
+	return exitStatus(cmd.Run())
+}
+
+// exitStatus turns a finished command's error into netlab's exit status:
+// the command's own, or 128 plus the signal that killed it, as shells do.
+func exitStatus(err error) error {
 	var ee *exec.ExitError
-	if errors.As(err, &ee) {
-		return &exitError{code: ee.ExitCode()}
+	if !errors.As(err, &ee) {
+		return err
 	}
-	return err
+	if ws, ok := ee.Sys().(syscall.WaitStatus); ok && ws.Signaled() {
+		return &exitError{code: 128 + int(ws.Signal())}
+	}
+	return &exitError{code: ee.ExitCode()}
 }
 
 func (a *app) addConsoleCommands(root *cobra.Command) {
@@ -107,7 +123,7 @@ func (a *app) execCommand() *cobra.Command {
 by name and the hostname is the jail's own. With no command, opens a shell.
 The exit status is the command's. Everything after JAIL (or after --) goes
 to the command unchanged.`,
-		Args: cobra.MinimumNArgs(1),
+		Args: minArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			t, err := a.findJail(cmd.Context(), args[0], labFile, &f)
 			if err != nil {
@@ -188,7 +204,7 @@ func (a *app) pingCommand() *cobra.Command {
 		Long: `Runs ping inside jail FROM towards TO, a jail of the same lab (by name) or an
 address. A jail name is resolved to the address of TO that FROM has the most
 specific route to. The exit status is ping's.`,
-		Args: cobra.ExactArgs(2),
+		Args: exactArgs(2),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			t, err := a.findJail(cmd.Context(), args[0], labFile, &f)
 			if err != nil {
@@ -198,7 +214,7 @@ specific route to. The exit status is ping's.`,
 			if err != nil {
 				return err
 			}
-			return a.runIn(cmd.Context(), t, []string{"ping", "-c", fmt.Sprint(count), "-W", "1", dst})
+			return a.runIn(cmd.Context(), t, t.console.PingArgs(dst, count))
 		},
 	}
 	cmd.Flags().StringVar(&labFile, "lab", "", "the lab file of the lab whose jail is meant, when jail names clash")
@@ -215,7 +231,7 @@ func (a *app) routesCommand() *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "routes JAIL",
 		Short: "Print a jail's kernel routing table, with where each route came from",
-		Args:  cobra.ExactArgs(1),
+		Args:  exactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			t, err := a.findJail(cmd.Context(), args[0], labFile, &f)
 			if err != nil {

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"strconv"
 	"strings"
 	"text/tabwriter"
 	"time"
@@ -50,11 +51,15 @@ func (a *app) logsCommand() *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "logs JAIL DAEMON",
 		Short: "Print a daemon's log",
-		Args:  cobra.ExactArgs(2),
+		Args:  exactArgs(2),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			t, err := a.findJail(cmd.Context(), args[0], labFile, &f)
 			if err != nil {
 				return err
+			}
+			if !hasDaemon(t.lab, t.jail, args[1]) {
+				return fmt.Errorf("jail %q of lab %q runs no daemon named %q (its daemons: %s)",
+					t.jail, t.lab.Name, args[1], daemonList(t.lab, t.jail))
 			}
 			path, err := t.console.LogFile(t.lab.Name, t.jail, args[1])
 			if err != nil {
@@ -86,13 +91,25 @@ func (a *app) logsCommand() *cobra.Command {
 	return cmd
 }
 
+func hasDaemon(lab *plan.Lab, jail, name string) bool {
+	for _, d := range lab.Daemons {
+		if d.Jail == jail && d.Name == name {
+			return true
+		}
+	}
+	return false
+}
+
 // hop is one line of a traceroute, with the jail that answered.
 type hop struct {
-	TTL   int      `json:"ttl"`
-	Addr  string   `json:"address,omitempty"`
-	Jail  string   `json:"jail,omitempty"`
-	Times []string `json:"times,omitempty"`
-	Note  string   `json:"note,omitempty"`
+	TTL  int    `json:"ttl"`
+	Addr string `json:"address,omitempty"`
+	Jail string `json:"jail,omitempty"`
+	// RTT holds the round-trip time of each answered probe, in ms.
+	RTT []float64 `json:"rtt_ms,omitempty"`
+	// Lost counts the probes that got no answer.
+	Lost int    `json:"lost,omitempty"`
+	Note string `json:"note,omitempty"`
 }
 
 // parseTraceroute reads `traceroute -n` output: one line per hop with its
@@ -113,7 +130,7 @@ func parseTraceroute(r io.Reader, lab *plan.Lab) []hop {
 			f := fields[i]
 			switch {
 			case f == "*":
-				h.Times = append(h.Times, "*")
+				h.Lost++
 			case f == "ms":
 			case strings.HasPrefix(f, "!"):
 				h.Note = strings.TrimSpace(h.Note + " " + f)
@@ -121,7 +138,9 @@ func parseTraceroute(r io.Reader, lab *plan.Lab) []hop {
 				h.Addr = f
 				h.Jail = jailOf(lab, f)
 			default:
-				h.Times = append(h.Times, f+" ms")
+				if ms, err := strconv.ParseFloat(f, 64); err == nil {
+					h.RTT = append(h.RTT, ms)
+				}
 			}
 		}
 		hops = append(hops, h)
@@ -140,7 +159,7 @@ func (a *app) traceCommand() *cobra.Command {
 		Short: "Trace the route from one jail to another, naming the jails on the way",
 		Long: `Runs traceroute inside jail FROM towards TO (a jail of the lab or an address),
 one probe at a time, and prints each hop with the jail that answered.`,
-		Args: cobra.ExactArgs(2),
+		Args: exactArgs(2),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			ctx := cmd.Context()
 			t, err := a.findJail(ctx, args[0], labFile, &f)
@@ -151,8 +170,7 @@ one probe at a time, and prints each hop with the jail that answered.`,
 			if err != nil {
 				return err
 			}
-			c, err := t.console.Command(ctx, t.lab.Name, t.jail,
-				[]string{"traceroute", "-n", "-q", "1", "-N", "1", "-w", "1", "-m", "16", dst})
+			c, err := t.console.Command(ctx, t.lab.Name, t.jail, t.console.TraceArgs(dst))
 			if err != nil {
 				return err
 			}
@@ -176,7 +194,11 @@ one probe at a time, and prints each hop with the jail that answered.`,
 					fmt.Fprintf(a.stdout, "%2d  *\n", h.TTL)
 					continue
 				}
-				fmt.Fprintf(a.stdout, "%2d  %-12s %-15s %s %s\n", h.TTL, who, h.Addr, strings.Join(h.Times, " "), h.Note)
+				var times []string
+				for _, ms := range h.RTT {
+					times = append(times, strconv.FormatFloat(ms, 'f', -1, 64)+" ms")
+				}
+				fmt.Fprintf(a.stdout, "%2d  %-12s %-15s %s %s\n", h.TTL, who, h.Addr, strings.Join(times, " "), h.Note)
 			}
 			return nil
 		},

@@ -33,12 +33,12 @@ func writeDiff(w io.Writer, path string, old, new []byte) {
 		switch {
 		case i < len(a) && j < len(b) && a[i] == b[j]:
 			i, j = i+1, j+1
-		case j < len(b) && (i == len(a) || lcs[i][j+1] >= lcs[i+1][j]):
-			fmt.Fprintf(w, "@@ %d @@ +%s", i+1, withNewline(b[j]))
-			j++
-		default:
-			fmt.Fprintf(w, "@@ %d @@ -%s", i+1, withNewline(a[i]))
+		case i < len(a) && (j == len(b) || lcs[i+1][j] >= lcs[i][j+1]):
+			fmt.Fprintf(w, "-%s", withNewline(a[i]))
 			i++
+		default:
+			fmt.Fprintf(w, "+%s", withNewline(b[j]))
+			j++
 		}
 	}
 }

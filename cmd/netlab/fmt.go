@@ -19,7 +19,7 @@ func (a *app) fmtCommand() *cobra.Command {
 		Long: `Rewrites each lab file in the canonical layout (indentation, aligned equals
 signs). With -check, changes nothing and exits 3 if any file would change;
 with -diff, prints what would change.`,
-		Args: cobra.MinimumNArgs(1),
+		Args: minArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			changed := false
 			for _, path := range args {

@@ -21,7 +21,7 @@ func (a *app) graphCommand() *cobra.Command {
 		Long: `Prints the lab's jails and links from the lab file alone, as Graphviz DOT
 (pipe it to "dot -Tsvg") or as a Mermaid flowchart (paste it into Markdown).
 Links that are down are drawn dashed.`,
-		Args: cobra.ExactArgs(1),
+		Args: exactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			lab, _, err := a.loadLab(args[0], &f)
 			if err != nil {
@@ -47,11 +47,13 @@ func writeDOT(w io.Writer, lab *plan.Lab) {
 	fmt.Fprintf(w, "graph %s {\n", strconv.Quote(lab.Name))
 	fmt.Fprintln(w, "  node [shape=box, style=rounded];")
 	for _, j := range lab.Jails {
+		// Names are letters, digits, - and _, so only the line break
+		// needs DOT's escape.
 		label := j.Name
 		if len(daemonsOf(lab, j.Name)) > 0 {
-			label += "\\n" + daemonList(lab, j.Name)
+			label += `\n` + daemonList(lab, j.Name)
 		}
-		fmt.Fprintf(w, "  %s [label=%s];\n", strconv.Quote(j.Name), strconv.Quote(label))
+		fmt.Fprintf(w, "  %s [label=\"%s\"];\n", strconv.Quote(j.Name), label)
 	}
 	for _, l := range lab.Links {
 		style := ""

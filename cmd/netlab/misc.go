@@ -72,7 +72,7 @@ func (a *app) forceUnlockCommand() *cobra.Command {
 is printed by the command that found the lab locked; it guards against
 unlocking a lab that someone else has just locked. Name the lab by its lab
 file or with -lab-name.`,
-		Args: cobra.RangeArgs(1, 2),
+		Args: rangeArgs(1, 2),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			name := labName
 			if len(args) == 2 {

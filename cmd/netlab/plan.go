@@ -25,7 +25,7 @@ changes apply would make: + create, ~ update in place, - destroy, -/+ replace.
 Nothing is changed.
 
 Exit status with -detailed-exitcode: 0 no changes, 2 changes, 1 error.`,
-		Args: cobra.ExactArgs(1),
+		Args: exactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			ctx := cmd.Context()
 			s, err := a.openSession(args[0], &f)
@@ -57,7 +57,7 @@ Exit status with -detailed-exitcode: 0 no changes, 2 changes, 1 error.`,
 	}
 	f.register(cmd.Flags())
 	cmd.Flags().BoolVar(&destroy, "destroy", false, "plan the removal of everything the lab owns")
-	cmd.Flags().StringVar(&out, "out", "", "save the plan to FILE for `netlab apply FILE`")
+	cmd.Flags().StringVar(&out, "out", "", "save the plan to this file, for \"netlab apply FILE\" to apply exactly")
 	cmd.Flags().BoolVar(&detailed, "detailed-exitcode", false, "exit 0 when there are no changes, 2 when there are, 1 on error")
 	cmd.Flags().BoolVar(&asJSON, "json", false, "print the plan as JSON (see docs/json.md)")
 	return cmd

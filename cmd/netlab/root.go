@@ -109,6 +109,7 @@ two (--auto-approve).`,
 		a.listCommand(),
 		a.versionCommand(),
 		a.forceUnlockCommand(),
+		a.webCommand(),
 	)
 	a.addConsoleCommands(root)
 	return root

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"os"
 	"runtime"
+	"syscall"
 
 	"github.com/hashicorp/hcl/v2"
 	"github.com/spf13/pflag"
@@ -45,6 +46,11 @@ type session struct {
 	st        *state.File
 	prov      plan.Provider
 	console   plan.Console
+	// live is the lab as the last plan observed it.
+	live *plan.Lab
+	// provNote, when set, says that the provider came from the state and
+	// is not this host's; the provider's errors then start with it.
+	provNote string
 }
 
 // loadLab reads and validates a lab file, printing its diagnostics.
@@ -105,6 +111,13 @@ func (a *app) openSession(labFile string, f *labFlags) (*session, error) {
 	if err != nil {
 		return nil, err
 	}
+	if f.provider == "" && st != nil && name == st.Provider && isRealProvider(name) && name != hostProvider() {
+		s.provNote = fmt.Sprintf("the state %s says provider %q built the lab, and this host runs %q",
+			s.statePath, name, hostProvider())
+	}
+	if err := checkPlatform(name); err != nil {
+		return nil, s.providerError(err)
+	}
 	s.prov, s.console, err = newProvider(name, a.providerOptions())
 	if err != nil {
 		return nil, err
@@ -118,6 +131,11 @@ func (a *app) openSession(labFile string, f *labFlags) (*session, error) {
 // chooseProvider picks the provider: -provider, else the one that built
 // the state's resources, else the lab file's, else the host's own.
 func chooseProvider(flag string, st *state.File, file string) (string, error) {
+	switch flag {
+	case "", "auto", "linux", "freebsd":
+	default:
+		return "", fmt.Errorf("unknown provider %q: use auto, linux or freebsd", flag)
+	}
 	built := ""
 	if st != nil && (len(st.Resources.Jails) > 0 || len(st.Resources.Links) > 0 || len(st.Resources.Daemons) > 0) {
 		built = st.Provider
@@ -136,6 +154,38 @@ func chooseProvider(flag string, st *state.File, file string) (string, error) {
 		name = hostProvider()
 	}
 	return name, nil
+}
+
+// checkPlatform refuses a provider that cannot run on this host, before it
+// fails on a missing tool with a less helpful message.
+func checkPlatform(name string) error {
+	host := hostProvider()
+	if (name == "linux" || name == "freebsd") && name != host {
+		return fmt.Errorf("provider %q runs only on %s hosts and this host runs %s: set provider = \"auto\" in the lab file or pass -provider %s",
+			name, map[string]string{"linux": "Linux", "freebsd": "FreeBSD"}[name], runtime.GOOS, host)
+	}
+	return nil
+}
+
+// rootHint explains a permission error from the kernel when netlab runs
+// without root, which every lab operation needs.
+func rootHint(err error) error {
+	if err != nil && errors.Is(err, syscall.EPERM) && os.Geteuid() != 0 {
+		return fmt.Errorf("%w: netlab needs root (CAP_NET_ADMIN and CAP_SYS_ADMIN) to read and change network namespaces; run it with sudo", err)
+	}
+	return err
+}
+
+// isRealProvider reports whether name is one of the providers that
+// build labs on a host (not a test's fake).
+func isRealProvider(name string) bool { return name == "linux" || name == "freebsd" }
+
+// providerError prefixes err from the provider with provNote, if any.
+func (s *session) providerError(err error) error {
+	if err == nil || s.provNote == "" {
+		return err
+	}
+	return fmt.Errorf("%s: %w", s.provNote, err)
 }
 
 func hostProvider() string {
@@ -176,7 +226,7 @@ func flatten(err error) []error {
 func (s *session) observe(ctx context.Context) (*plan.Lab, error) {
 	obs, err := s.prov.Observe(ctx, s.want)
 	if err != nil {
-		return nil, fmt.Errorf("reading the live lab %q: %w", s.want.Name, err)
+		return nil, rootHint(s.providerError(fmt.Errorf("reading the live lab %q: %w", s.want.Name, err)))
 	}
 	if len(obs.Clashes) > 0 {
 		var diags hcl.Diagnostics
@@ -207,6 +257,12 @@ func (s *session) makePlan(ctx context.Context, destroy bool) (*plan.Plan, error
 	live, err := s.observe(ctx)
 	if err != nil {
 		return nil, err
+	}
+	s.live = live
+	if n := len(live.Jails) + len(live.Links) + len(live.Daemons); s.st == nil && n > 0 {
+		fmt.Fprintf(s.a.stderr, "Warning: lab %q already has %d live objects that no state file at %s records; "+
+			"netlab takes them over. If another copy of this lab file built them, it now shares the lab with this one.\n",
+			s.want.Name, n, s.statePath)
 	}
 	desired := s.want
 	if destroy {

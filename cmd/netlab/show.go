@@ -24,7 +24,7 @@ func (a *app) showCommand() *cobra.Command {
 		Long: `Prints the lab as netlab last built it, from the state file: jails, links with
 their interfaces and addresses, daemons with their pids. Give the lab file
 (its state is found beside it) or -state PATH.`,
-		Args: cobra.MaximumNArgs(1),
+		Args: rangeArgs(0, 1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			path := statePath
 			if path == "" {

@@ -15,7 +15,7 @@ func (a *app) validateCommand() *cobra.Command {
 checked without changing the host, including what the provider cannot build
 (an unknown sysctl key, a daemon it does not have). Every mistake is reported
 at once with its file, line and column. Exit status 1 when there is any.`,
-		Args: cobra.ExactArgs(1),
+		Args: exactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			lab, src, err := a.loadLab(args[0], &f)
 			if err != nil {
@@ -33,8 +33,8 @@ at once with its file, line and column. Exit status 1 when there is any.`,
 				s := &session{a: a, src: src}
 				return s.reportResourceErrors(err)
 			}
-			fmt.Fprintf(a.stdout, "The lab file is valid: lab %q with %d jails, %d links, %d daemons.\n",
-				lab.Name, len(lab.Jails), len(lab.Links), len(lab.Daemons))
+			fmt.Fprintf(a.stdout, "The lab file is valid: lab %q with %s, %s, %s.\n", lab.Name,
+				count(len(lab.Jails), "jail"), count(len(lab.Links), "link"), count(len(lab.Daemons), "daemon"))
 			return nil
 		},
 	}

@@ -105,37 +105,49 @@ func (f *fake) worldState() fakebsd.World {
 	return copy
 }
 
-// apply creates everything of lab from nothing, the way the engine
-// orders it: jails, then links, then daemons and routes, then Sync.
+// apply creates everything of lab from nothing on the fake.
 func (f *fake) apply(lab *plan.Lab) {
 	f.t.Helper()
-	ctx := context.Background()
-	parallel(f.t, len(lab.Jails), func(i int) error {
-		_, err := f.p.CreateJail(ctx, lab.Name, lab.Jails[i])
-		return err
-	})
-	parallel(f.t, len(lab.Links), func(i int) error {
-		_, err := f.p.CreateLink(ctx, lab.Name, lab.Links[i])
-		return err
-	})
-	parallel(f.t, len(lab.Daemons)+len(lab.Jails), func(i int) error {
-		if i < len(lab.Jails) {
-			return f.p.SetRoutes(ctx, lab.Name, lab.Jails[i].Name, lab.Jails[i].Routes)
-		}
-		_, err := f.p.StartDaemon(ctx, lab.Name, lab.Daemons[i-len(lab.Jails)])
-		return err
-	})
-	must(f.t, f.p.Sync(ctx, lab.Name, lab))
+	applyLab(f.t, f.p, lab)
 }
 
-// destroy removes what an observation shows, in reverse order.
+// destroy removes what an observation shows on the fake.
 func (f *fake) destroy(obs *plan.Lab) {
 	f.t.Helper()
+	destroyLab(f.t, f.p, obs)
+}
+
+// applyLab creates everything of lab from nothing, the way the engine
+// orders it: jails, then links, then daemons and routes, then Sync.
+func applyLab(t *testing.T, p *Provider, lab *plan.Lab) {
+	t.Helper()
 	ctx := context.Background()
-	parallel(f.t, len(obs.Daemons), func(i int) error { return f.p.StopDaemon(ctx, obs.Name, obs.Daemons[i]) })
-	parallel(f.t, len(obs.Links), func(i int) error { return f.p.DestroyLink(ctx, obs.Name, obs.Links[i]) })
-	parallel(f.t, len(obs.Jails), func(i int) error { return f.p.DestroyJail(ctx, obs.Name, obs.Jails[i]) })
-	must(f.t, f.p.Sync(ctx, obs.Name, nil))
+	parallel(t, len(lab.Jails), func(i int) error {
+		_, err := p.CreateJail(ctx, lab.Name, lab.Jails[i])
+		return err
+	})
+	parallel(t, len(lab.Links), func(i int) error {
+		_, err := p.CreateLink(ctx, lab.Name, lab.Links[i])
+		return err
+	})
+	parallel(t, len(lab.Daemons)+len(lab.Jails), func(i int) error {
+		if i < len(lab.Jails) {
+			return p.SetRoutes(ctx, lab.Name, lab.Jails[i].Name, lab.Jails[i].Routes)
+		}
+		_, err := p.StartDaemon(ctx, lab.Name, lab.Daemons[i-len(lab.Jails)])
+		return err
+	})
+	must(t, p.Sync(ctx, lab.Name, lab))
+}
+
+// destroyLab removes what an observation shows, in reverse order.
+func destroyLab(t *testing.T, p *Provider, obs *plan.Lab) {
+	t.Helper()
+	ctx := context.Background()
+	parallel(t, len(obs.Daemons), func(i int) error { return p.StopDaemon(ctx, obs.Name, obs.Daemons[i]) })
+	parallel(t, len(obs.Links), func(i int) error { return p.DestroyLink(ctx, obs.Name, obs.Links[i]) })
+	parallel(t, len(obs.Jails), func(i int) error { return p.DestroyJail(ctx, obs.Name, obs.Jails[i]) })
+	must(t, p.Sync(ctx, obs.Name, nil))
 }
 
 // observe runs Observe and returns it with the number of commands run.
@@ -167,11 +179,12 @@ func parallel(t *testing.T, n int, call func(i int) error) {
 
 // routedemo is the classic lab: nine forwarding jails running routed and
 // sshd, nine /24 links, the first jail of a link .1, the second .2, each
-// interface named after the jail it faces.
-func routedemo(name string) *plan.Lab {
+// interface named after the jail it faces. prefix goes before every jail
+// name.
+func routedemo(name, prefix string) *plan.Lab {
 	lab := &plan.Lab{Name: name, Provider: "freebsd"}
 	for i := 1; i <= 9; i++ {
-		n := fmt.Sprintf("vm%d", i)
+		n := fmt.Sprintf("%svm%d", prefix, i)
 		lab.Jails = append(lab.Jails, plan.Jail{Name: n, Addr: "jail." + n, Hostname: n, Path: "/", Forwarding: true})
 		lab.Daemons = append(lab.Daemons,
 			plan.Daemon{Jail: n, Name: "rip", Addr: "daemon." + n + ".rip", Kind: plan.KindRIP},
@@ -182,7 +195,7 @@ func routedemo(name string) *plan.Lab {
 		{"vm1", "vm4", "10.0.40.0/24"}, {"vm1", "vm5", "10.0.50.0/24"}, {"vm2", "vm6", "10.0.60.0/24"},
 		{"vm2", "vm7", "10.0.70.0/24"}, {"vm3", "vm8", "10.0.80.0/24"}, {"vm3", "vm9", "10.0.90.0/24"},
 	} {
-		lab.Links = append(lab.Links, newLink(l.a, l.b, l.subnet))
+		lab.Links = append(lab.Links, newLink(prefix+l.a, prefix+l.b, l.subnet))
 	}
 	lab.Sort()
 	return lab

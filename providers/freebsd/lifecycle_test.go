@@ -29,7 +29,7 @@ func TestRoutedemoLifecycle(t *testing.T) {
 	f.shell("jail", "-c", "name=webserver", "vnet", "persist", "host.hostname=www", "path=/")
 	before := f.worldState()
 
-	lab := routedemo("routedemo")
+	lab := routedemo("routedemo", "")
 	must(t, f.p.Prepare(lab))
 	must(t, f.p.Preflight(ctx, lab))
 

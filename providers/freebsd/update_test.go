@@ -179,7 +179,7 @@ func TestWithoutBlock(t *testing.T) {
 }
 
 func TestPreflight(t *testing.T) {
-	lab := routedemo("pf")
+	lab := routedemo("pf", "")
 	tests := []struct {
 		name  string
 		setup func(f *fake)

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"os"
 	"slices"
+	"strings"
 	"testing"
 
 	"github.com/netlab/netlab/plan"
@@ -115,6 +116,40 @@ func TestClashes(t *testing.T) {
 	}
 	if err := c1.h.LinkDel(untagged); err != nil {
 		t.Fatal(err)
+	}
+
+	// An end moved by hand into the foreign namespace breaks the link.
+	if _, err := p.CreateLink(ctx, mine.Name, mine.Links[0]); err != nil {
+		t.Fatal(err)
+	}
+	c2, err := p.openJail(mine.Name, "nltC2")
+	if err != nil {
+		t.Fatal(err)
+	}
+	end1, err := c2.h.LinkByName("nltC1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	foreignFD, err := netns.GetFromName("nltC3")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer foreignFD.Close()
+	if err := c2.h.LinkSetNsFd(end1, int(foreignFD)); err != nil {
+		t.Fatal(err)
+	}
+	obs, err = p.Observe(ctx, mine)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if l := obs.Lab.Link("nltC1-nltC2"); l == nil || !strings.Contains(l.Broken, "end 1 is missing") {
+		t.Errorf("link with an end in a foreign namespace observed as %+v, want Broken", l)
+	}
+	if err := p.DestroyLink(ctx, mine.Name, *obs.Lab.Link("nltC1-nltC2")); err != nil {
+		t.Errorf("DestroyLink of the broken link: %v", err)
+	}
+	if ino, err := inode(netnsPath("nltC3")); err != nil || ino != foreignIno {
+		t.Errorf("foreign namespace nltC3 changed: inode %d, %v; was %d", ino, err, foreignIno)
 	}
 	if err := p.Sync(ctx, mine.Name, mine); err != nil {
 		t.Fatal(err)

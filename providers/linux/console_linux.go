@@ -5,6 +5,8 @@ import (
 	"fmt"
 	"os"
 	"os/exec"
+
+	"github.com/netlab/netlab/providers"
 )
 
 // Command implements plan.Console. The command runs through nsenter (the
@@ -25,7 +27,7 @@ func (p *Provider) Command(ctx context.Context, lab, jail string, argv []string)
 	if err != nil {
 		return nil, fmt.Errorf("running in jail %q: %w", jail, err)
 	}
-	p.logf("exec: %v", full)
+	p.logf("exec: %s", providers.Quote(full))
 	return exec.CommandContext(ctx, full[0], full[1:]...), nil
 }
 

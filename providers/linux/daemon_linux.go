@@ -8,11 +8,13 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
 
 	"github.com/netlab/netlab/plan"
+	"github.com/netlab/netlab/providers"
 	"golang.org/x/sys/unix"
 )
 
@@ -97,33 +99,64 @@ func (p *Provider) startDaemon(ctx context.Context, lab string, d plan.Daemon) (
 	if err != nil {
 		return daemonSpec{}, err
 	}
+	s := daemonSpec{Lab: lab, Jail: d.Jail, Name: d.Name, Kind: d.Kind, Netns: ns.ino}
 	if old, err := p.readSpec(lab, d.Jail, d.Name); err == nil && old.running() {
 		return daemonSpec{}, fmt.Errorf("already running as pid %d: %w", old.Pid, fs.ErrExist)
 	}
-	s := daemonSpec{Lab: lab, Jail: d.Jail, Name: d.Name, Kind: d.Kind, Netns: ns.ino}
+	// Observe found no daemon running; whatever still carries its tag or
+	// holds its pid file is left from an interrupted start.
+	if err := p.stopProcs(lab, d.Jail, d.Name); err != nil {
+		return s, fmt.Errorf("stopping what an interrupted start left: %w", err)
+	}
+	// The record is written before the daemon starts, so that a crash
+	// at any point leaves the daemon findable (see daemonPid).
 	switch d.Kind {
 	case plan.KindRIP:
 		if d.Implementation != "" && d.Implementation != plan.RIPBird {
 			return s, fmt.Errorf("RIP implementation %q is not available on Linux: use \"bird\"", d.Implementation)
 		}
 		s.Implementation = plan.RIPBird
-		err = p.startBird(ctx, &s)
-	case plan.KindSSHD:
-		err = p.startSSHD(ctx, &s)
 	case plan.KindCommand:
 		s.Command = d.Command
-		err = p.startCommand(&s)
-	default:
-		err = fmt.Errorf("unknown daemon kind %q", d.Kind)
-	}
-	if err != nil {
-		return s, err
 	}
 	if err := p.writeSpec(s); err != nil {
-		terminate(s.Pid, s.Start, p.stopTimeout)
+		return s, err
+	}
+	err = p.launch(ctx, &s, d)
+	if err != nil {
+		if serr := p.stopSpec(s); serr != nil {
+			err = errors.Join(err, fmt.Errorf("cleaning up: %w", serr))
+		}
 		return s, err
 	}
 	return s, nil
+}
+
+// track records s as soon as its process is known, before it settles, so
+// that a crash of netlab meanwhile leaves no daemon it cannot find.
+func (p *Provider) track(s *daemonSpec) error {
+	if err := p.writeSpec(*s); err != nil {
+		terminate(s.Pid, s.Start, p.stopTimeout)
+		return fmt.Errorf("recording daemon: %w", err)
+	}
+	return nil
+}
+
+// launch starts the daemon s describes; the start functions record its
+// pid in the spec as soon as they know it.
+func (p *Provider) launch(ctx context.Context, s *daemonSpec, d plan.Daemon) error {
+	var err error
+	switch d.Kind {
+	case plan.KindRIP:
+		err = p.startBird(ctx, s)
+	case plan.KindSSHD:
+		err = p.startSSHD(ctx, s)
+	case plan.KindCommand:
+		err = p.startCommand(s)
+	default:
+		err = fmt.Errorf("unknown daemon kind %q", d.Kind)
+	}
+	return err
 }
 
 func (p *Provider) writeSpec(s daemonSpec) error {
@@ -132,6 +165,102 @@ func (p *Provider) writeSpec(s daemonSpec) error {
 		return err
 	}
 	return writeFileAtomic(p.daemonFile(s.Lab, s.Jail, s.Name, "daemon"), append(b, '\n'))
+}
+
+// daemonTagEnv is the environment variable every daemon is started with;
+// its value, from daemonTag, names the daemon, so that a daemon whose pid
+// a crash kept netlab from recording is still found, and only it.
+const daemonTagEnv = "NETLAB_DAEMON"
+
+// daemonTag is the value of daemonTagEnv for a daemon: its path under the
+// runtime directory, unique on the host. With daemon empty it is the
+// prefix of the tags of every daemon of the jail.
+func (p *Provider) daemonTag(lab, jail, daemon string) string {
+	return p.jailDir(lab, jail) + "/" + daemon
+}
+
+// tagEnv is the environment entry that tags the daemon s.
+func (p *Provider) tagEnv(s *daemonSpec) string {
+	return daemonTagEnv + "=" + p.daemonTag(s.Lab, s.Jail, s.Name)
+}
+
+// runTagged runs argv through the provider's Runner with the daemon's tag
+// in the environment of the first process already, so that no process
+// of the daemon's ever runs untagged.
+func (p *Provider) runTagged(ctx context.Context, s *daemonSpec, argv ...string) ([]byte, error) {
+	if x, ok := p.run.(*providers.Exec); ok {
+		tagged := *x
+		tagged.Env = append(slices.Clone(x.Env), p.tagEnv(s))
+		return tagged.Run(ctx, argv...)
+	}
+	env, err := toolEnv.path()
+	if err != nil {
+		return nil, err
+	}
+	return p.run.Run(ctx, append([]string{env, p.tagEnv(s)}, argv...)...)
+}
+
+// daemonPid returns the pid of the daemon s records: its recorded pid
+// while that runs, else the first of daemonProcs that leads its process
+// group (a daemon netlab started but could not record), else 0.
+func (p *Provider) daemonPid(s daemonSpec) int {
+	if s.running() {
+		return s.Pid
+	}
+	for _, st := range p.daemonProcs(s.Lab, s.Jail, s.Name) {
+		if st.Pgrp == st.Pid {
+			return st.Pid
+		}
+	}
+	return 0
+}
+
+// daemonProcs returns the live processes of a daemon that its record may
+// not name: the process its own pid file names while it runs the
+// daemon's config file (sshd overwrites its environment with its process
+// title, so only this finds it), and those that carry its tag.
+func (p *Provider) daemonProcs(lab, jail, daemon string) []procStat {
+	out := taggedProcs(p.daemonTag(lab, jail, daemon), false)
+	b, err := os.ReadFile(p.daemonFile(lab, jail, daemon, "pid"))
+	if err != nil {
+		return out
+	}
+	pid, err := strconv.Atoi(strings.TrimSpace(string(b)))
+	if err != nil || pid <= 0 || slices.ContainsFunc(out, func(st procStat) bool { return st.Pid == pid }) {
+		return out
+	}
+	st, err := readStat(pid)
+	if err == nil && !st.Dead() && cmdlineHas(pid, p.daemonFile(lab, jail, daemon, "conf")) {
+		out = append(out, st)
+	}
+	return out
+}
+
+// stopProcs terminates the processes of a daemon that daemonProcs finds.
+func (p *Provider) stopProcs(lab, jail, daemon string) error {
+	var errs []error
+	for _, st := range p.daemonProcs(lab, jail, daemon) {
+		if err := terminate(st.Pid, st.Start, p.stopTimeout); err != nil {
+			errs = append(errs, err)
+			continue
+		}
+		p.logf("daemon: stopped pid %d of %s in %s", st.Pid, daemon, jail)
+	}
+	return errors.Join(errs...)
+}
+
+// stopUnrecorded stops what runs for the jail's daemons without a record:
+// the processes their pid files name and those with a tag of the jail's.
+func (p *Provider) stopUnrecorded(lab, jail string) error {
+	files, _ := filepath.Glob(filepath.Join(p.jailDir(lab, jail), "*.pid"))
+	var errs []error
+	for _, f := range files {
+		errs = append(errs, p.stopProcs(lab, jail, strings.TrimSuffix(filepath.Base(f), ".pid")))
+	}
+	for _, st := range taggedProcs(p.daemonTag(lab, jail, ""), true) {
+		errs = append(errs, terminate(st.Pid, st.Start, p.stopTimeout))
+	}
+	return errors.Join(errs...)
 }
 
 // jailArgv wraps argv so that it runs in the jail: nsenter enters the
@@ -165,7 +294,7 @@ func (p *Provider) jailArgv(lab, jail string, argv ...string) ([]string, error) 
 func (p *Provider) startForking(ctx context.Context, s *daemonSpec, argv []string, pidFile string) error {
 	os.Remove(pidFile)
 	s.Argv = argv
-	if _, err := p.run.Run(ctx, argv...); err != nil {
+	if _, err := p.runTagged(ctx, s, argv...); err != nil {
 		return err
 	}
 	pid, err := waitPidFile(pidFile, 2*time.Second)
@@ -177,6 +306,9 @@ func (p *Provider) startForking(ctx context.Context, s *daemonSpec, argv []strin
 		return p.exited(s)
 	}
 	s.Pid, s.Start = pid, st.Start
+	if err := p.track(s); err != nil {
+		return err
+	}
 	time.Sleep(p.settle)
 	if !s.running() {
 		return p.exited(s)
@@ -245,14 +377,17 @@ func (p *Provider) StopDaemon(ctx context.Context, lab string, d plan.Daemon) er
 	return nil
 }
 
-// stopSpec stops the daemon s records and removes its files but the log
-// and host key.
+// stopSpec stops the daemon s records, and any process still carrying
+// its tag, and removes its files but the log and host key.
 func (p *Provider) stopSpec(s daemonSpec) error {
 	if s.running() {
 		if err := terminate(s.Pid, s.Start, p.stopTimeout); err != nil {
 			return err
 		}
 		p.logf("daemon: stopped %s in %s (pid %d)", s.Name, s.Jail, s.Pid)
+	}
+	if err := p.stopProcs(s.Lab, s.Jail, s.Name); err != nil {
+		return err
 	}
 	for _, ext := range []string{"daemon", "pid", "ctl", "conf"} {
 		f := p.daemonFile(s.Lab, s.Jail, s.Name, ext)
@@ -274,6 +409,9 @@ func (p *Provider) stopJailDaemons(ctx context.Context, lab, jail string) error 
 		if err := p.stopSpec(s); err != nil {
 			errs = append(errs, fmt.Errorf("stopping daemon %s: %w", s.Name, err))
 		}
+	}
+	if err := p.stopUnrecorded(lab, jail); err != nil {
+		errs = append(errs, err)
 	}
 	return errors.Join(errs...)
 }

@@ -8,8 +8,10 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/netlab/netlab/plan"
+	"github.com/vishvananda/netns"
 )
 
 // TestDestroyJailDetachesCopies checks that a destroyed jail's namespace
@@ -113,6 +115,7 @@ func TestDaemonLiveness(t *testing.T) {
 func TestStartDaemonExitsAtOnce(t *testing.T) {
 	lab := &plan.Lab{Name: "nltexit", Jails: []plan.Jail{{Name: "nltE1", Hostname: "nltE1"}}}
 	p := newTestProvider(t, lab)
+	p.settle = 2 * time.Second // room for three execs on a loaded machine
 	ctx := context.Background()
 	if _, err := p.CreateJail(ctx, lab.Name, lab.Jails[0]); err != nil {
 		t.Fatal(err)
@@ -148,5 +151,76 @@ func TestStartDaemonExitsAtOnce(t *testing.T) {
 	}
 	if b, _ := os.ReadFile(log); !strings.Contains(string(b), "broken config") {
 		t.Errorf("log %s: %q", log, b)
+	}
+}
+
+// TestJailDeletedByHand deletes a jail's namespace behind the provider's
+// back: the jail and its daemon vanish from Observe, and creating the
+// jail again, or Sync, stops the daemon left running in the dead
+// namespace and clears what the jail left.
+func TestJailDeletedByHand(t *testing.T) {
+	lab := &plan.Lab{Name: "nlthand", Jails: []plan.Jail{{Name: "nltH1", Addr: "jail.nltH1", Hostname: "nltH1"}}}
+	p := newTestProvider(t, lab)
+	ctx := context.Background()
+	j, err := p.CreateJail(ctx, lab.Name, lab.Jails[0])
+	if err != nil {
+		t.Fatal(err)
+	}
+	d, err := p.StartDaemon(ctx, lab.Name, plan.Daemon{Jail: "nltH1", Name: "sleeper", Kind: plan.KindCommand, Command: []string{"sleep", "600"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	pid, _ := strconv.Atoi(d.IDs["pid"])
+	if _, err := p.Observe(ctx, lab); err != nil { // caches the jail's handle
+		t.Fatal(err)
+	}
+
+	if err := netns.DeleteNamed("nltH1"); err != nil {
+		t.Fatal(err)
+	}
+	obs, err := p.Observe(ctx, lab)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(obs.Lab.Jails)+len(obs.Lab.Daemons)+len(obs.Clashes) != 0 {
+		t.Errorf("after deleting the namespace by hand Observe shows %+v", obs)
+	}
+	if p.ns.get("nltH1") != nil {
+		t.Errorf("the deleted namespace stays cached, and with it alive")
+	}
+
+	j2, err := p.CreateJail(ctx, lab.Name, lab.Jails[0])
+	if err != nil {
+		t.Fatalf("creating the jail again: %v", err)
+	}
+	if j2.IDs["netns_inode"] == j.IDs["netns_inode"] {
+		t.Errorf("the new jail has the old namespace's inode %s", j.IDs["netns_inode"])
+	}
+	if hasProcess(pid, "sleep") {
+		t.Errorf("the daemon left in the deleted namespace (pid %d) still runs", pid)
+	}
+
+	// Again, and this time Sync finds the remains.
+	if d, err = p.StartDaemon(ctx, lab.Name, plan.Daemon{Jail: "nltH1", Name: "sleeper", Kind: plan.KindCommand, Command: []string{"sleep", "600"}}); err != nil {
+		t.Fatal(err)
+	}
+	pid, _ = strconv.Atoi(d.IDs["pid"])
+	if err := p.Sync(ctx, lab.Name, lab); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := os.Stat(hostsPath("nltH1")); err != nil {
+		t.Fatal(err)
+	}
+	if err := netns.DeleteNamed("nltH1"); err != nil {
+		t.Fatal(err)
+	}
+	if err := p.Sync(ctx, lab.Name, lab); err != nil {
+		t.Fatal(err)
+	}
+	if hasProcess(pid, "sleep") {
+		t.Errorf("Sync left the daemon of the deleted namespace (pid %d) running", pid)
+	}
+	if left := labLeftovers(p, lab); len(left) > 0 {
+		t.Errorf("Sync left %v of the deleted jail", left)
 	}
 }

@@ -63,21 +63,17 @@ func newTestProvider(t *testing.T, lab *plan.Lab) *Provider {
 }
 
 // destroyLab removes everything the lab owns the way the engine's destroy
-// does: daemons, links, jails, then Sync with no lab.
+// does: daemons, links, jails, ten at a time, then Sync with no lab.
 func destroyLab(ctx context.Context, p *Provider, lab *plan.Lab) error {
 	obs, err := p.Observe(ctx, &plan.Lab{Name: lab.Name})
 	if err != nil {
 		return err
 	}
-	var errs []error
-	for _, d := range obs.Lab.Daemons {
-		errs = append(errs, p.StopDaemon(ctx, lab.Name, d))
-	}
-	for _, l := range obs.Lab.Links {
-		errs = append(errs, p.DestroyLink(ctx, lab.Name, l))
-	}
-	for _, j := range obs.Lab.Jails {
-		errs = append(errs, p.DestroyJail(ctx, lab.Name, j))
+	l := obs.Lab
+	errs := []error{
+		parallel(len(l.Daemons), func(i int) error { return p.StopDaemon(ctx, lab.Name, l.Daemons[i]) }),
+		parallel(len(l.Links), func(i int) error { return p.DestroyLink(ctx, lab.Name, l.Links[i]) }),
+		parallel(len(l.Jails), func(i int) error { return p.DestroyJail(ctx, lab.Name, l.Jails[i]) }),
 	}
 	errs = append(errs, p.Sync(ctx, lab.Name, nil))
 	return errors.Join(errs...)
@@ -185,6 +181,12 @@ func eventually(timeout time.Duration, cond func() error) error {
 		}
 		time.Sleep(50 * time.Millisecond)
 	}
+}
+
+// addRouter adds a jail with forwarding and a RIP daemon to lab.
+func addRouter(lab *plan.Lab, name string) {
+	lab.Jails = append(lab.Jails, plan.Jail{Name: name, Addr: "jail." + name, Hostname: name, Forwarding: true})
+	lab.Daemons = append(lab.Daemons, plan.Daemon{Jail: name, Name: "rip", Addr: "daemon." + name + ".rip", Kind: plan.KindRIP})
 }
 
 func pfx(s string) netip.Prefix { return netip.MustParsePrefix(s) }

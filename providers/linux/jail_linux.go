@@ -27,10 +27,11 @@ func (p *Provider) CreateJail(ctx context.Context, lab string, j plan.Jail) (pla
 	if err := p.clearStaleJail(lab, j.Name); err != nil {
 		return j, fmt.Errorf("creating jail %q: %w", j.Name, err)
 	}
-	for _, dir := range []string{netnsDir, p.jailDir(lab, j.Name)} {
-		if err := os.MkdirAll(dir, 0o755); err != nil {
-			return j, fmt.Errorf("creating jail %q: %w", j.Name, err)
-		}
+	if err := ensureNetnsDir(); err != nil {
+		return j, fmt.Errorf("creating jail %q: %w", j.Name, err)
+	}
+	if err := os.MkdirAll(p.jailDir(lab, j.Name), 0o755); err != nil {
+		return j, fmt.Errorf("creating jail %q: %w", j.Name, err)
 	}
 
 	m := marker{Lab: lab, Jail: j.Name, Path: j.Path}
@@ -48,10 +49,10 @@ func (p *Provider) CreateJail(ctx context.Context, lab string, j plan.Jail) (pla
 	return withJailIDs(j, e.ino), nil
 }
 
-// buildJail runs on a dedicated thread and leaves it inside the new
-// namespaces. The marker is written before the namespace gets its name,
-// so that a crash in between leaves no namespace the lab cannot
-// recognise.
+// buildJail moves the calling thread, a dedicated one (see onThread),
+// into new network and UTS namespaces and sets them up. The marker is
+// written before the namespace gets its name, so that a crash in between
+// leaves no namespace the lab cannot recognise.
 func (p *Provider) buildJail(m *marker, j plan.Jail) (*jailNS, error) {
 	if err := unix.Unshare(unix.CLONE_NEWNET | unix.CLONE_NEWUTS); err != nil {
 		return nil, fmt.Errorf("unshare: %w", err)
@@ -265,7 +266,12 @@ func (p *Provider) clearStaleJail(lab, jail string) error {
 		if _, err := p.openJail(lab, jail); err == nil {
 			return fmt.Errorf("network namespace %q: %w", jail, fs.ErrExist)
 		}
-		return fmt.Errorf("network namespace %q exists: %w", jail, ErrNotOwned)
+		if !p.ownPlaceholder(lab, jail) {
+			return fmt.Errorf("network namespace %q exists: %w", jail, ErrNotOwned)
+		}
+		if err := os.Remove(netnsPath(jail)); err != nil {
+			return err
+		}
 	}
 	if _, err := os.Stat(p.jailDir(lab, jail)); errors.Is(err, fs.ErrNotExist) {
 		return nil
@@ -275,4 +281,21 @@ func (p *Provider) clearStaleJail(lab, jail string) error {
 		return err
 	}
 	return p.removeJailDir(lab, jail)
+}
+
+// ownPlaceholder reports whether the name of jail holds the empty file
+// that CreateJail makes before it mounts the namespace there, left by a
+// create of this lab's that was interrupted in between: the file is no
+// namespace, and the lab's marker for the jail exists.
+func (p *Provider) ownPlaceholder(lab, jail string) bool {
+	var fsst unix.Statfs_t
+	if err := unix.Statfs(netnsPath(jail), &fsst); err != nil || fsst.Type == unix.NSFS_MAGIC {
+		return false
+	}
+	st, err := os.Lstat(netnsPath(jail))
+	if err != nil || !st.Mode().IsRegular() || st.Size() != 0 {
+		return false
+	}
+	_, err = p.readMarker(lab, jail)
+	return err == nil
 }

@@ -7,6 +7,8 @@ import (
 	"os/exec"
 	"syscall"
 	"time"
+
+	"github.com/netlab/netlab/providers"
 )
 
 // startBird starts one bird per jail with its own config, control socket,
@@ -108,12 +110,14 @@ func (p *Provider) startCommand(s *daemonSpec) error {
 	defer log.Close()
 
 	cmd := exec.Command(argv[0], argv[1:]...)
+	cmd.Env = append(os.Environ(), p.tagEnv(s))
 	cmd.Stdout, cmd.Stderr = log, log
 	cmd.SysProcAttr = &syscall.SysProcAttr{Setsid: true}
+	cmd.Dir = "/" // hold no directory of the caller's busy
 	s.Argv = argv
 	start := time.Now()
 	if err := cmd.Start(); err != nil {
-		return fmt.Errorf("starting %v: %w", argv, err)
+		return fmt.Errorf("starting %s: %w", providers.Quote(argv), err)
 	}
 	exited := make(chan struct{})
 	go func() {
@@ -128,7 +132,10 @@ func (p *Provider) startCommand(s *daemonSpec) error {
 		return p.exited(s)
 	}
 	s.Start = st.Start
-	p.logf("exec: %v started as pid %d (%s)", argv, s.Pid, time.Since(start).Round(time.Microsecond))
+	p.logf("exec: %s: started as pid %d (%s)", providers.Quote(argv), s.Pid, time.Since(start).Round(time.Microsecond))
+	if err := p.track(s); err != nil {
+		return err
+	}
 	select {
 	case <-exited:
 		return p.exited(s)

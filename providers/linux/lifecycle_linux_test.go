@@ -8,6 +8,7 @@ import (
 	"net/netip"
 	"os"
 	"reflect"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -23,11 +24,7 @@ import (
 func triangleLab() *plan.Lab {
 	lab := &plan.Lab{Name: "nltlife"}
 	for _, name := range []string{"nltA1", "nltA2", "nltA3"} {
-		j := plan.Jail{Name: name, Addr: "jail." + name, Hostname: name, Forwarding: true}
-		lab.Jails = append(lab.Jails, j)
-		lab.Daemons = append(lab.Daemons, plan.Daemon{
-			Jail: name, Name: "rip", Addr: "daemon." + name + ".rip", Kind: plan.KindRIP,
-		})
+		addRouter(lab, name)
 	}
 	// The second key names an interface that CreateLink makes later.
 	lab.Jails[0].Sysctl = map[string]string{"net.ipv4.icmp_ratelimit": "0", "net.ipv4.conf.nltA2.rp_filter": "2"}
@@ -87,6 +84,7 @@ func TestLifecycle(t *testing.T) {
 	t.Run("drift-and-repair", func(t *testing.T) { driftAndRepair(t, p, want) })
 	t.Run("update-link", func(t *testing.T) { updateLink(t, p, want) })
 	t.Run("update-jail", func(t *testing.T) { updateJail(t, p, want) })
+	t.Run("set-routes", func(t *testing.T) { setRoutes(t, p, want) })
 	t.Run("destroy", func(t *testing.T) { destroyAndCheck(t, p, want) })
 }
 
@@ -209,6 +207,18 @@ func checkSSHD(t *testing.T, p *Provider, lab *plan.Lab) {
 	}
 	if jail, _ := inode(netnsPath("nltA1")); ino != jail {
 		t.Errorf("sshd runs in namespace %d, want the jail's %d", ino, jail)
+	}
+
+	// Another jail reaches it by name and gets the host key netlab made.
+	lookPath(t, "ssh-keyscan")
+	pub, err := os.ReadFile(p.daemonFile(lab.Name, "nltA1", "ssh", "key.pub"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	key := strings.Fields(string(pub))[1]
+	out, err := inJailOutput(context.Background(), p, lab.Name, "nltA2", "ssh-keyscan", "-T", "3", "-t", "ed25519", "nltA1")
+	if err != nil || !strings.Contains(out, key) {
+		t.Errorf("ssh-keyscan nltA1 from nltA2: %v\n%s\nwant key %s", err, out, key)
 	}
 }
 
@@ -376,6 +386,54 @@ func updateJail(t *testing.T, p *Provider, want *plan.Lab) {
 	}
 	if _, err := p.UpdateJail(ctx, want.Name, to, from); err != nil {
 		t.Fatal(err)
+	}
+	expectObserved(t, p, want)
+}
+
+// setRoutes replaces nltA3's static routes and restores them; routes of
+// other origins are left alone.
+func setRoutes(t *testing.T, p *Provider, want *plan.Lab) {
+	ctx := context.Background()
+	a3, err := p.openJail(want.Name, "nltA3")
+	if err != nil {
+		t.Fatal(err)
+	}
+	foreign := &netlink.Route{Dst: ipNet(pfx("10.250.0.0/16")), Gw: pfx("10.91.23.1/32").Addr().AsSlice(),
+		Protocol: unix.RTPROT_BOOT, Table: unix.RT_TABLE_MAIN}
+	if err := a3.h.RouteAdd(foreign); err != nil {
+		t.Fatal(err)
+	}
+	defer a3.h.RouteDel(foreign)
+
+	other := []plan.Route{
+		{To: pfx("0.0.0.0/0"), Via: pfx("10.91.13.1/32").Addr()},
+		{To: pfx("172.16.0.0/12"), Via: pfx("10.91.23.1/32").Addr()},
+		{To: pfx("192.168.77.0/24"), Via: pfx("10.91.13.1/32").Addr()}, // new gateway
+	}
+	if err := p.SetRoutes(ctx, want.Name, "nltA3", other); err != nil {
+		t.Fatal(err)
+	}
+	obs, err := p.Observe(ctx, want)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := obs.Lab.Jail("nltA3").Routes; !reflect.DeepEqual(got, other) {
+		t.Errorf("routes after SetRoutes: %v, want %v", got, other)
+	}
+	routes, err := p.Routes(ctx, want.Name, "nltA3")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !slices.ContainsFunc(routes, func(r plan.KernelRoute) bool { return r.To == pfx("10.250.0.0/16") && r.Origin == "kernel" }) {
+		t.Errorf("SetRoutes removed a route it does not manage: %+v", routes)
+	}
+	if err := p.SetRoutes(ctx, want.Name, "nltA3", want.Jail("nltA3").Routes); err != nil {
+		t.Fatal(err)
+	}
+	// A gateway on no link is refused, and the routes stay as they were.
+	err = p.SetRoutes(ctx, want.Name, "nltA3", []plan.Route{{To: pfx("10.200.0.0/16"), Via: pfx("10.99.99.99/32").Addr()}})
+	if err == nil || !strings.Contains(err.Error(), "10.200.0.0/16") {
+		t.Errorf("SetRoutes with an unreachable gateway: %v, want an error naming the route", err)
 	}
 	expectObserved(t, p, want)
 }

@@ -35,7 +35,11 @@ func (p *Provider) CreateLink(ctx context.Context, lab string, l plan.Link) (pla
 		PeerNamespace: netlink.NsFd(ns[1].fd),
 		PeerTxQLen:    -1,
 	}
+	if err := p.writeClaim(lab, l); err != nil {
+		return l, fmt.Errorf("creating link %q: %w", l.Name, err)
+	}
 	if err := ns[0].h.LinkAdd(veth); err != nil {
+		p.removeClaim(lab, l.Name)
 		return l, fmt.Errorf("creating link %q: netlink link add veth %s (in %s) peer %s (in %s): %w",
 			l.Name, l.Ends[0].Iface, l.Ends[0].Jail, l.Ends[1].Iface, l.Ends[1].Jail, err)
 	}
@@ -56,10 +60,15 @@ func (p *Provider) CreateLink(ctx context.Context, lab string, l plan.Link) (pla
 		if err != nil {
 			if derr := ns[0].h.LinkDel(veth); derr != nil {
 				err = errors.Join(err, fmt.Errorf("removing the half-made veth: %w", derr))
+			} else {
+				p.removeClaim(lab, l.Name)
 			}
 			return l, fmt.Errorf("creating link %q: %s in %s: %w", l.Name, e.Iface, e.Jail, err)
 		}
 		l.IDs["ifindex"+strconv.Itoa(i)] = strconv.Itoa(link.Attrs().Index)
+	}
+	if err := p.removeClaim(lab, l.Name); err != nil {
+		return l, fmt.Errorf("creating link %q: %w", l.Name, err)
 	}
 	return l, nil
 }
@@ -232,31 +241,76 @@ func (p *Provider) syncAddrs(ns *jailNS, link netlink.Link, want netip.Prefix) e
 }
 
 // DestroyLink implements plan.Provider. Deleting one end of a veth
-// removes both; an end left alone (a broken link) is deleted by itself.
+// removes both; an end left alone (a broken link) is deleted by itself,
+// and an end that an observation could not find (no jail) is skipped.
 func (p *Provider) DestroyLink(ctx context.Context, lab string, l plan.Link) error {
-	ns, err := p.linkJails(lab, l)
-	if err != nil {
-		return fmt.Errorf("destroying link %q: %w", l.Name, err)
+	if err := checkName("lab", lab); err != nil {
+		return err
+	}
+	if err := checkName("link", l.Name); err != nil {
+		return err
 	}
 	found := false
-	for i := range l.Ends {
-		link, err := findEnd(ns[i], lab, l.Name, i)
-		if errors.Is(err, fs.ErrNotExist) {
+	claims := p.claims(lab)
+	for i, e := range l.Ends {
+		if e.Jail == "" {
 			continue
 		}
+		gone, err := p.destroyEnd(lab, l.Name, e.Jail, i, claims)
 		if err != nil {
 			return fmt.Errorf("destroying link %q: %w", l.Name, err)
 		}
-		found = true
-		if err := ns[i].h.LinkDel(link); err != nil && !isNoDevice(err) {
-			return fmt.Errorf("destroying link %q: netlink link del %s in %s: %w", l.Name, link.Attrs().Name, ns[i].jail, err)
-		}
-		p.logf("netlink: %s: link del %s", ns[i].jail, link.Attrs().Name)
+		found = found || !gone
 	}
 	if !found {
 		return fmt.Errorf("destroying link %q: %w", l.Name, fs.ErrNotExist)
 	}
+	if err := p.removeClaim(lab, l.Name); err != nil {
+		return fmt.Errorf("destroying link %q: %w", l.Name, err)
+	}
 	return nil
+}
+
+// destroyEnd deletes end i of link in jail, found by its tag or by a
+// claim; gone reports that there was none.
+func (p *Provider) destroyEnd(lab, link, jail string, i int, claims map[string]map[string]claimedEnd) (gone bool, err error) {
+	if err := checkName("jail", jail); err != nil {
+		return false, err
+	}
+	ns, err := p.openJail(lab, jail)
+	if err != nil {
+		return false, err
+	}
+	end, err := findEnd(ns, lab, link, i)
+	if errors.Is(err, fs.ErrNotExist) {
+		end, err = findClaimedEnd(ns, claims, link, i)
+	}
+	if errors.Is(err, fs.ErrNotExist) {
+		return true, nil // went with its peer, or was never there
+	}
+	if err != nil {
+		return false, err
+	}
+	if err := ns.h.LinkDel(end); err != nil && !isNoDevice(err) {
+		return false, fmt.Errorf("netlink link del %s in %s: %w", end.Attrs().Name, jail, err)
+	}
+	p.logf("netlink: %s: link del %s", jail, end.Attrs().Name)
+	return false, nil
+}
+
+// findClaimedEnd returns the untagged interface that a claim names as
+// end i of link in ns: the end of a creation that was interrupted.
+func findClaimedEnd(ns *jailNS, claims map[string]map[string]claimedEnd, link string, i int) (netlink.Link, error) {
+	links, err := dump(ns.h.LinkList)
+	if err != nil {
+		return nil, fmt.Errorf("netlink link list in %s: %w", ns.jail, err)
+	}
+	for _, l := range links {
+		if c, ok := claimed(claims, ns.jail, l); ok && c.link == link && c.index == i {
+			return l, nil
+		}
+	}
+	return nil, fmt.Errorf("end %d of link %q in %s: %w", i, link, ns.jail, fs.ErrNotExist)
 }
 
 // findEnd returns the interface tagged as end i of link in ns.

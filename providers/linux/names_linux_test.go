@@ -28,8 +28,7 @@ func TestNameSurvivesPulledLink(t *testing.T) {
 	ctx := context.Background()
 	lab := &plan.Lab{Name: "nltname"}
 	for _, name := range []string{"nltN1", "nltN2", "nltN3"} {
-		lab.Jails = append(lab.Jails, plan.Jail{Name: name, Addr: "jail." + name, Hostname: name, Forwarding: true})
-		lab.Daemons = append(lab.Daemons, plan.Daemon{Jail: name, Name: "rip", Addr: "daemon." + name + ".rip", Kind: plan.KindRIP})
+		addRouter(lab, name)
 	}
 	lab.Links = []plan.Link{
 		testLink("nltN1-nltN2", "nltN1", "nltN2", "10.93.12", true),

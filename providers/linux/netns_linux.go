@@ -192,6 +192,20 @@ func (t *nsTable) drop(jail string) {
 	}
 }
 
+// dropGone forgets the entries of lab whose jail is not in live. An open
+// descriptor or netlink socket keeps a namespace alive, so a namespace
+// deleted by hand must not stay cached in a long-running process.
+func (t *nsTable) dropGone(lab string, live map[string]bool) {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	for k, e := range t.m {
+		if e.lab == lab && !live[k] {
+			e.close()
+			delete(t.m, k)
+		}
+	}
+}
+
 // closeAll releases every cached handle.
 func (t *nsTable) closeAll() {
 	t.mu.Lock()

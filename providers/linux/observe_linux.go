@@ -2,6 +2,7 @@ package linux
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"net"
 	"net/netip"
@@ -17,13 +18,23 @@ import (
 // Observe implements plan.Provider. It reads only namespaces whose marker
 // names the lab and whose inode matches it, and changes nothing.
 func (p *Provider) Observe(ctx context.Context, want *plan.Lab) (*plan.Observation, error) {
+	if want == nil {
+		return nil, errors.New("observing: no lab given")
+	}
 	if err := checkName("lab", want.Name); err != nil {
 		return nil, err
 	}
-	owned, jails, err := p.observeJails(want)
+	claims := p.claims(want.Name)
+	owned, jails, err := p.observeJails(want, claims)
 	if err != nil {
 		return nil, fmt.Errorf("observing lab %q: %w", want.Name, err)
 	}
+	live := map[string]bool{}
+	for _, m := range owned {
+		live[m.Jail] = true
+	}
+	p.ns.dropGone(want.Name, live)
+
 	obs := &plan.Observation{Lab: plan.Lab{Name: want.Name}}
 	ends := map[string]*[2]*endObs{}
 	for i, jo := range jails {
@@ -40,13 +51,26 @@ func (p *Provider) Observe(ctx context.Context, want *plan.Lab) (*plan.Observati
 	for name, pair := range ends {
 		obs.Lab.Links = append(obs.Lab.Links, buildLink(want, name, *pair))
 	}
-	jailClashes, err := p.jailClashes(want, owned)
-	if err != nil {
-		return nil, fmt.Errorf("observing lab %q: %w", want.Name, err)
-	}
-	obs.Clashes = append(jailClashes, obs.Clashes...)
+	obs.Clashes = append(p.jailClashes(want, live), obs.Clashes...)
 	obs.Lab.Sort()
 	return obs, nil
+}
+
+// ownedJails returns the markers of the lab's jails whose namespace is
+// live, sorted by jail name. A marker left by a namespace that was
+// deleted, or whose name now holds another namespace, is skipped.
+func (p *Provider) ownedJails(lab string) ([]marker, error) {
+	jails, err := p.markedJails(lab)
+	if err != nil {
+		return nil, err
+	}
+	var out []marker
+	for _, jail := range jails {
+		if m, ok, _ := p.ownedMarker(lab, jail); ok {
+			out = append(out, m)
+		}
+	}
+	return out, nil
 }
 
 // jailObs is what one namespace holds.
@@ -73,8 +97,9 @@ type endObs struct {
 }
 
 // observeLinks lists the namespace's interfaces: those tagged by the lab
-// become ends, the others are noted as foreign.
-func observeLinks(ns *jailNS, jo *jailObs) error {
+// become ends, and so do untagged ones that a claim names (broken); the
+// others are noted as foreign.
+func observeLinks(ns *jailNS, jo *jailObs, claims map[string]map[string]claimedEnd) error {
 	links, err := dump(ns.h.LinkList)
 	if err != nil {
 		return fmt.Errorf("netlink link list in %s: %w", ns.jail, err)
@@ -90,6 +115,10 @@ func observeLinks(ns *jailNS, jo *jailObs) error {
 	for _, l := range links {
 		a := l.Attrs()
 		lab, link, i, ok := parseAlias(a.Alias)
+		broken := ""
+		if c, isClaimed := claimed(claims, ns.jail, l); (!ok || lab != ns.lab) && isClaimed {
+			link, i, ok, lab, broken = c.link, c.index, true, ns.lab, brokenClaimed
+		}
 		if !ok || lab != ns.lab {
 			if a.Index != loopbackIndex {
 				jo.foreign[a.Name] = true
@@ -99,6 +128,7 @@ func observeLinks(ns *jailNS, jo *jailObs) error {
 		e := &endObs{
 			link: link, index: i, jail: ns.jail, iface: a.Name, ifidx: a.Index,
 			peer: a.ParentIndex, up: a.Flags&net.FlagUp != 0, mtu: a.MTU, addrs: byIndex[a.Index],
+			broken: broken,
 		}
 		if _, isVeth := l.(*netlink.Veth); !isVeth {
 			e.broken = fmt.Sprintf("%s in %s is a %s, not a veth", a.Name, ns.jail, l.Type())
@@ -180,16 +210,17 @@ func (p *Provider) observeDaemons(want *plan.Lab, m marker) ([]plan.Daemon, erro
 	}
 	var out []plan.Daemon
 	for _, s := range specs {
-		if !s.running() {
+		pid := p.daemonPid(s)
+		if pid == 0 {
 			continue
 		}
 		d := plan.Daemon{
 			Jail: m.Jail, Name: s.Name, Addr: daemonAddr(want, m.Jail, s.Name),
 			Kind: s.Kind, Implementation: s.Implementation, Command: s.Command,
-			Live: plan.Live{IDs: map[string]string{"pid": strconv.Itoa(s.Pid)}},
+			Live: plan.Live{IDs: map[string]string{"pid": strconv.Itoa(pid)}},
 		}
-		if ino, err := processNetns(s.Pid); err == nil && ino != m.Netns {
-			d.Broken = fmt.Sprintf("pid %d runs in network namespace %d, not the jail's %d", s.Pid, ino, m.Netns)
+		if ino, err := processNetns(pid); err == nil && ino != m.Netns {
+			d.Broken = fmt.Sprintf("pid %d runs in network namespace %d, not the jail's %d", pid, ino, m.Netns)
 		}
 		out = append(out, d)
 	}
@@ -198,17 +229,13 @@ func (p *Provider) observeDaemons(want *plan.Lab, m marker) ([]plan.Daemon, erro
 
 // jailClashes names the jails of want whose namespace name is held by a
 // namespace the lab does not own.
-func (p *Provider) jailClashes(want *plan.Lab, owned []marker) ([]plan.Clash, error) {
-	mine := map[string]bool{}
-	for _, m := range owned {
-		mine[m.Jail] = true
-	}
+func (p *Provider) jailClashes(want *plan.Lab, mine map[string]bool) []plan.Clash {
 	var out []plan.Clash
 	for _, j := range want.Jails {
 		if mine[j.Name] {
 			continue
 		}
-		if _, err := os.Lstat(netnsPath(j.Name)); err != nil {
+		if _, err := os.Lstat(netnsPath(j.Name)); err != nil || p.ownPlaceholder(want.Name, j.Name) {
 			continue
 		}
 		obj := fmt.Sprintf("network namespace %q", j.Name)
@@ -217,7 +244,7 @@ func (p *Provider) jailClashes(want *plan.Lab, owned []marker) ([]plan.Clash, er
 		}
 		out = append(out, plan.Clash{Addr: jailAddr(want, j.Name), Object: obj})
 	}
-	return out, nil
+	return out
 }
 
 // otherOwner returns the lab, other than lab, whose marker claims the

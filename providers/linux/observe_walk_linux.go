@@ -19,7 +19,7 @@ import (
 // socket and read its hostname and sysctls, and comes back, so that no
 // jail costs a new thread. Everything else is read from the host's
 // namespaces.
-func (p *Provider) observeJails(want *plan.Lab) ([]marker, []jailObs, error) {
+func (p *Provider) observeJails(want *plan.Lab, claims map[string]map[string]claimedEnd) ([]marker, []jailObs, error) {
 	jails, err := p.markedJails(want.Name)
 	if err != nil {
 		return nil, nil, err
@@ -50,7 +50,7 @@ func (p *Provider) observeJails(want *plan.Lab) ([]marker, []jailObs, error) {
 				for i := range next {
 					ms[i], owned[i], errs[i] = p.ownedMarker(want.Name, jails[i])
 					if owned[i] && errs[i] == nil {
-						obs[i], errs[i] = p.observeJail(want, ms[i], home)
+						obs[i], errs[i] = p.observeJail(want, ms[i], home, claims)
 					}
 					done[i] = true
 					if errors.Is(errs[i], errStranded) {
@@ -144,7 +144,7 @@ func (p *Provider) ownedMarker(lab, jail string) (marker, bool, error) {
 
 // observeJail reads one jail from a locked thread: it enters the jail's
 // namespaces for what only they show, then goes back to home.
-func (p *Provider) observeJail(want *plan.Lab, m marker, home threadNS) (jailObs, error) {
+func (p *Provider) observeJail(want *plan.Lab, m marker, home threadNS, claims map[string]map[string]claimedEnd) (jailObs, error) {
 	jo := jailObs{foreign: map[string]bool{}}
 	j := plan.Jail{Name: m.Jail, Addr: jailAddr(want, m.Jail), Path: m.Path}
 	j = withJailIDs(j, m.Netns)
@@ -170,7 +170,7 @@ func (p *Provider) observeJail(want *plan.Lab, m marker, home threadNS) (jailObs
 	}
 	jo.jail = j
 
-	if err := observeLinks(ns, &jo); err != nil {
+	if err := observeLinks(ns, &jo, claims); err != nil {
 		return jo, err
 	}
 	jo.daemons, err = p.observeDaemons(want, m)

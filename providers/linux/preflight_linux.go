@@ -41,6 +41,9 @@ func (p *Provider) Preflight(ctx context.Context, lab *plan.Lab) error {
 // the console, and the daemons' own.
 func neededTools(lab *plan.Lab) []tool {
 	tools := []tool{toolIP, toolNsenter, toolPing, toolTraceroute}
+	if lab == nil {
+		return tools
+	}
 	var rip, sshd bool
 	for _, d := range lab.Daemons {
 		rip = rip || d.Kind == plan.KindRIP

@@ -1,9 +1,11 @@
 package linux
 
 import (
+	"bytes"
 	"errors"
 	"fmt"
 	"os"
+	"sort"
 	"strconv"
 	"time"
 
@@ -87,4 +89,50 @@ func terminate(pid int, start uint64, grace time.Duration) error {
 		return nil
 	}
 	return fmt.Errorf("pid %d is still running after SIGKILL", pid)
+}
+
+// taggedProcs returns the live processes whose environment sets
+// daemonTagEnv to tag, or to a value starting with tag when prefix is
+// true. It reads every process's environment, so it is for the rare
+// cases where a recorded pid does not do.
+func taggedProcs(tag string, prefix bool) []procStat {
+	entries, err := os.ReadDir("/proc")
+	if err != nil {
+		return nil
+	}
+	want := []byte(daemonTagEnv + "=" + tag)
+	var out []procStat
+	for _, e := range entries {
+		pid, err := strconv.Atoi(e.Name())
+		if err != nil || pid == os.Getpid() {
+			continue
+		}
+		env, err := os.ReadFile("/proc/" + e.Name() + "/environ")
+		if err != nil || !hasTag(env, want, prefix) {
+			continue
+		}
+		if st, err := readStat(pid); err == nil && !st.Dead() {
+			out = append(out, st)
+		}
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].Pid < out[j].Pid })
+	return out
+}
+
+// hasTag reports whether the NUL-separated environment env holds the
+// entry want, or one starting with it when prefix is true.
+func hasTag(env, want []byte, prefix bool) bool {
+	for _, kv := range bytes.Split(env, []byte{0}) {
+		if bytes.Equal(kv, want) || (prefix && bytes.HasPrefix(kv, want)) {
+			return true
+		}
+	}
+	return false
+}
+
+// cmdlineHas reports whether the command line of pid has an argument
+// that contains word.
+func cmdlineHas(pid int, word string) bool {
+	b, err := os.ReadFile("/proc/" + strconv.Itoa(pid) + "/cmdline")
+	return err == nil && bytes.Contains(b, []byte(word))
 }

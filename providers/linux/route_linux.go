@@ -2,6 +2,7 @@ package linux
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"net/netip"
 	"sort"
@@ -30,22 +31,15 @@ func (p *Provider) SetRoutes(ctx context.Context, lab, jail string, routes []pla
 		return fmt.Errorf("setting routes of jail %q: %w", jail, err)
 	}
 
+	// Add first: a route the kernel refuses then leaves the old ones.
+	have := map[plan.Route]bool{}
+	for _, r := range live {
+		have[r.Route] = true
+	}
 	want := map[plan.Route]bool{}
 	for _, r := range routes {
 		want[r] = true
-	}
-	for _, r := range live {
-		if want[r.Route] {
-			delete(want, r.Route)
-			continue
-		}
-		if err := ns.h.RouteDel(&r.nl); err != nil {
-			return fmt.Errorf("setting routes of jail %q: netlink route del %s via %s: %w", jail, r.To, r.Via, err)
-		}
-		p.logf("netlink: %s: route del %s via %s", jail, r.To, r.Via)
-	}
-	for _, r := range routes {
-		if !want[r] {
+		if have[r] {
 			continue
 		}
 		nr := &netlink.Route{
@@ -58,6 +52,16 @@ func (p *Provider) SetRoutes(ctx context.Context, lab, jail string, routes []pla
 			return fmt.Errorf("setting routes of jail %q: netlink route replace %s via %s: %w", jail, r.To, r.Via, err)
 		}
 		p.logf("netlink: %s: route replace %s via %s proto static", jail, r.To, r.Via)
+	}
+	for _, r := range live {
+		if want[r.Route] {
+			continue
+		}
+		// A route to the same destination was replaced above.
+		if err := ns.h.RouteDel(&r.nl); err != nil && !errors.Is(err, unix.ESRCH) {
+			return fmt.Errorf("setting routes of jail %q: netlink route del %s via %s: %w", jail, r.To, r.Via, err)
+		}
+		p.logf("netlink: %s: route del %s via %s", jail, r.To, r.Via)
 	}
 	return nil
 }

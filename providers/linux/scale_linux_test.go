@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"os"
 	"strconv"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -41,9 +42,10 @@ func scaleLab(name string, n int) *plan.Lab {
 }
 
 // TestScale builds 100 jails and 150 links the way the engine does, with
-// ten calls in flight, and checks that it stays in the range of raw
-// netlink (0.10-0.15 s measured on a 2-vCPU VM). NETLAB_SCALE overrides
-// the number of jails.
+// ten calls in flight, without running a single host command. The time
+// bound only catches gross regressions, since a loaded machine is slow;
+// BenchmarkBuildProvider compares it with bare netlink. NETLAB_SCALE
+// overrides the number of jails.
 func TestScale(t *testing.T) {
 	n := 100
 	if v, err := strconv.Atoi(os.Getenv("NETLAB_SCALE")); err == nil && v > 2 {
@@ -52,6 +54,8 @@ func TestScale(t *testing.T) {
 	lab := scaleLab("nltscale", n)
 	p := newTestProvider(t, lab)
 	p.log = nil
+	spy := &countingRunner{}
+	p.run = spy
 	ctx := context.Background()
 
 	start := time.Now()
@@ -71,6 +75,9 @@ func TestScale(t *testing.T) {
 		t.Fatal(err)
 	}
 	built := time.Since(start)
+	if n := spy.calls.Load(); n != 0 {
+		t.Errorf("building jails and links ran %d host commands", n)
+	}
 
 	start = time.Now()
 	obs, err := p.Observe(ctx, lab)
@@ -89,7 +96,14 @@ func TestScale(t *testing.T) {
 	t.Logf("%d jails %v, +%d links %v total; observe %v; destroy %v",
 		n, jails.Round(time.Millisecond), len(lab.Links), built.Round(time.Millisecond),
 		observed.Round(time.Millisecond), time.Since(start).Round(time.Millisecond))
-	if limit := time.Duration(n) * 10 * time.Millisecond; built > limit {
-		t.Errorf("building took %v, more than %v", built, limit)
-	}
+	// Speed is measured by the benchmarks in bench/, not asserted here.
+}
+
+// countingRunner counts the host commands it is asked to run and runs
+// none.
+type countingRunner struct{ calls atomic.Int64 }
+
+func (r *countingRunner) Run(ctx context.Context, argv ...string) ([]byte, error) {
+	r.calls.Add(1)
+	return nil, fmt.Errorf("running %v: not allowed here", argv)
 }

@@ -15,11 +15,16 @@ import (
 
 // Sync implements plan.Provider. It writes /etc/netns/JAIL/hosts for every
 // live jail of lab, removes the hosts files of the lab's jails that are
-// gone, and clears runtime directories that no live jail uses. With lab
-// nil everything of labName goes.
+// gone, and clears runtime directories that no live jail uses (stopping
+// daemons left in namespaces deleted by hand). With lab nil it removes
+// the hosts files of all the lab's jails, and the lab's runtime directory
+// once no live jail remains.
 func (p *Provider) Sync(ctx context.Context, labName string, lab *plan.Lab) error {
 	if err := checkName("lab", labName); err != nil {
 		return err
+	}
+	if lab != nil && lab.Name != labName {
+		return fmt.Errorf("syncing lab %q: given the lab named %q", labName, lab.Name)
 	}
 	jails, err := p.liveJails(labName)
 	if err != nil {
@@ -30,7 +35,9 @@ func (p *Provider) Sync(ctx context.Context, labName string, lab *plan.Lab) erro
 		live[jail] = lab != nil
 	}
 
-	var errs []error
+	// After an apply that succeeded no link creation is unfinished and
+	// no file is half-written.
+	errs := []error{p.removeClaims(labName), p.removeTempFiles(labName)}
 	if lab != nil {
 		errs = append(errs, p.writeAllHosts(lab, live))
 	}
@@ -222,11 +229,16 @@ func (p *Provider) removeStaleJailDirs(lab string, keep map[string]bool) error {
 		if !e.IsDir() || keep[jail] || checkName("jail", jail) != nil {
 			continue
 		}
-		if _, err := os.Stat(p.markerPath(lab, jail)); err != nil {
-			continue // not a jail directory
-		}
+		// A directory without a marker is what a create interrupted
+		// before it wrote the marker left; it is cleared too.
 		if _, err := p.openJail(lab, jail); err == nil {
 			continue // live, but not in lab: DestroyJail's business
+		}
+		if p.ownPlaceholder(lab, jail) {
+			errs = append(errs, os.Remove(netnsPath(jail)))
+		}
+		if p.ownPlaceholder(lab, jail) {
+			errs = append(errs, os.Remove(netnsPath(jail)))
 		}
 		p.ns.drop(jail)
 		if err := p.stopJailDaemons(context.Background(), lab, jail); err != nil {
@@ -236,5 +248,22 @@ func (p *Provider) removeStaleJailDirs(lab string, keep map[string]bool) error {
 		errs = append(errs, p.removeJailDir(lab, jail))
 	}
 	os.Remove(p.labDir(lab)) // kept while anything remains
+	return errors.Join(errs...)
+}
+
+// removeTempFiles removes the temporary files that writeFileAtomic left
+// where a crash came between creating one and renaming it: the dot files
+// of the lab's directory and of its jails' directories. No apply runs
+// while Sync does.
+func (p *Provider) removeTempFiles(lab string) error {
+	var errs []error
+	for _, pattern := range []string{".*", filepath.Join("*", ".*")} {
+		files, _ := filepath.Glob(filepath.Join(p.labDir(lab), pattern))
+		for _, f := range files {
+			if err := os.Remove(f); err != nil && !errors.Is(err, fs.ErrNotExist) {
+				errs = append(errs, err)
+			}
+		}
+	}
 	return errors.Join(errs...)
 }

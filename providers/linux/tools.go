@@ -13,6 +13,7 @@ import (
 type tool struct{ name, pkg string }
 
 var (
+	toolEnv        = tool{"env", "coreutils"}
 	toolIP         = tool{"ip", "iproute2"}
 	toolNsenter    = tool{"nsenter", "util-linux"}
 	toolBird       = tool{"bird", "bird2"}

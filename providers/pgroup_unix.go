@@ -1,0 +1,15 @@
+//go:build unix
+
+package providers
+
+import (
+	"os/exec"
+	"syscall"
+)
+
+// ownProcessGroup starts cmd in a process group of its own, so that a ^C
+// at the terminal reaches netlab, which finishes the changes in flight,
+// and not the host commands that are carrying them out.
+func ownProcessGroup(cmd *exec.Cmd) {
+	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
+}

@@ -1,0 +1,235 @@
+package web
+
+import (
+	"bufio"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"os/exec"
+	"strings"
+	"sync/atomic"
+	"time"
+	"unicode/utf8"
+
+	"github.com/netlab/netlab/plan"
+)
+
+// Limits on what the page can start.
+const (
+	maxRuns     = 2                // ping or traceroute runs at once
+	runTimeout  = 30 * time.Second // per run
+	maxBody     = 1 << 10          // bytes of a request body
+	maxLines    = 200              // output lines sent per run
+	maxLineLen  = 300              // bytes per output line
+	routesLimit = 5 * time.Second
+)
+
+// Errors of a run request; the handler answers each with its own status.
+var (
+	ErrUnknownTool = errors.New("only ping and traceroute can be run")
+	ErrNotJail     = errors.New("not a jail of this lab")
+	ErrNoAddress   = errors.New("the target jail has no address")
+	ErrSameJail    = errors.New("source and target are the same jail")
+	ErrBusy        = errors.New("too many runs at once")
+)
+
+// runRequest is the body of POST /api/run.
+type runRequest struct {
+	Tool string `json:"tool"`
+	From string `json:"from"`
+	To   string `json:"to"`
+}
+
+// runner tracks the runs started from pages.
+type runner struct {
+	limit chan struct{}
+	next  atomic.Int64
+}
+
+// command returns the argv of a run request checked against the live
+// lab: the tool is ping or traceroute, both jails are live jails of the
+// lab and differ, and the target is an address of the target jail.
+func command(ix *index, req runRequest, cons plan.Console) ([]string, error) {
+	if !ix.jails[req.From] {
+		return nil, fmt.Errorf("source %q: %w", req.From, ErrNotJail)
+	}
+	if !ix.jails[req.To] {
+		return nil, fmt.Errorf("target %q: %w", req.To, ErrNotJail)
+	}
+	if req.From == req.To {
+		return nil, ErrSameJail
+	}
+	targets := ix.targets[req.To]
+	if len(targets) == 0 {
+		return nil, fmt.Errorf("target %q: %w", req.To, ErrNoAddress)
+	}
+	addr := targets[0].String()
+	switch req.Tool {
+	case "ping":
+		return cons.PingArgs(addr, 3), nil
+	case "traceroute":
+		return cons.TraceArgs(addr), nil
+	}
+	return nil, fmt.Errorf("%q: %w", req.Tool, ErrUnknownTool)
+}
+
+// run starts a ping or traceroute between two jails; its output goes to
+// every page as run messages.
+func (s *Server) run(w http.ResponseWriter, r *http.Request) {
+	if s.opts.Console == nil {
+		httpError(w, http.StatusNotImplemented, "this web view cannot run commands")
+		return
+	}
+	if ct := r.Header.Get("Content-Type"); !strings.HasPrefix(ct, "application/json") {
+		httpError(w, http.StatusUnsupportedMediaType, "send the request as application/json")
+		return
+	}
+	var req runRequest
+	dec := json.NewDecoder(http.MaxBytesReader(w, r.Body, maxBody))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(&req); err != nil {
+		httpError(w, http.StatusBadRequest, fmt.Sprintf("reading the request: %v", err))
+		return
+	}
+	argv, err := command(s.ix.Load(), req, s.opts.Console)
+	if err != nil {
+		httpError(w, http.StatusBadRequest, err.Error())
+		return
+	}
+
+	select {
+	case s.runs.limit <- struct{}{}:
+	default:
+		httpError(w, http.StatusTooManyRequests, ErrBusy.Error())
+		return
+	}
+	id := s.runs.next.Add(1)
+	s.logf("run %d: %s -> %s: %s", id, req.From, req.To, strings.Join(argv, " "))
+	start := runMsg{Type: "run", ID: id, State: "start", Tool: req.Tool, From: req.From, To: req.To, Argv: argv}
+	s.broadcast(start)
+	go func() {
+		defer func() { <-s.runs.limit }()
+		status := s.execute(id, req.From, argv)
+		s.broadcast(runMsg{Type: "run", ID: id, State: "exit", Status: status})
+	}()
+	writeJSON(w, http.StatusAccepted, start)
+}
+
+// execute runs argv in jail and sends its output line by line. It returns
+// how the run ended.
+func (s *Server) execute(id int64, jail string, argv []string) string {
+	ctx, cancel := context.WithTimeout(context.Background(), runTimeout)
+	defer cancel()
+	cmd, err := s.opts.Console.Command(ctx, s.opts.Lab, jail, argv)
+	if err != nil {
+		return err.Error()
+	}
+	pr, pw := io.Pipe()
+	cmd.Stdout, cmd.Stderr = pw, pw
+	if err := cmd.Start(); err != nil {
+		return fmt.Sprintf("starting %s: %v", argv[0], err)
+	}
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		s.stream(id, pr)
+	}()
+	err = cmd.Wait()
+	pw.Close()
+	<-done
+	switch {
+	case ctx.Err() != nil:
+		return "timed out"
+	case err != nil:
+		var ee *exec.ExitError
+		if errors.As(err, &ee) {
+			return fmt.Sprintf("exit %d", ee.ExitCode())
+		}
+		return err.Error()
+	}
+	return "exit 0"
+}
+
+// stream sends the lines of r as run messages, at most maxLines of at
+// most maxLineLen bytes each, and reads the rest without sending it.
+func (s *Server) stream(id int64, r io.Reader) {
+	sc := bufio.NewScanner(r)
+	sc.Buffer(make([]byte, 4096), 64<<10)
+	n := 0
+	for sc.Scan() {
+		n++
+		switch {
+		case n <= maxLines:
+			s.broadcast(runMsg{Type: "run", ID: id, State: "line", Line: clip(sc.Text())})
+		case n == maxLines+1:
+			s.broadcast(runMsg{Type: "run", ID: id, State: "line", Line: "[output cut]"})
+		}
+	}
+	io.Copy(io.Discard, r)
+}
+
+// clip cuts a line to maxLineLen bytes on a rune boundary and replaces
+// invalid UTF-8.
+func clip(s string) string {
+	s = strings.ToValidUTF8(s, "\uFFFD")
+	if len(s) <= maxLineLen {
+		return s
+	}
+	cut := maxLineLen
+	for cut > 0 && !utf8.RuneStart(s[cut]) {
+		cut--
+	}
+	return s[:cut] + "..."
+}
+
+func (s *Server) broadcast(v any) {
+	if msg, err := json.Marshal(v); err == nil {
+		s.hub.control(msg)
+	}
+}
+
+// routesReply is the answer to GET /api/routes.
+type routesReply struct {
+	Jail   string  `json:"jail"`
+	Routes []route `json:"routes"`
+}
+
+type route struct {
+	To     string `json:"to"`
+	Via    string `json:"via,omitempty"`
+	Dev    string `json:"dev,omitempty"`
+	Origin string `json:"origin"`
+	Metric int    `json:"metric,omitempty"`
+}
+
+// jailRoutes answers a jail's kernel routing table.
+func (s *Server) jailRoutes(w http.ResponseWriter, r *http.Request) {
+	if s.opts.Console == nil {
+		httpError(w, http.StatusNotImplemented, "this web view cannot read routing tables")
+		return
+	}
+	jail := r.URL.Query().Get("jail")
+	if !s.ix.Load().jails[jail] {
+		httpError(w, http.StatusNotFound, fmt.Sprintf("jail %q: %v", jail, ErrNotJail))
+		return
+	}
+	ctx, cancel := context.WithTimeout(r.Context(), routesLimit)
+	defer cancel()
+	krs, err := s.opts.Console.Routes(ctx, s.opts.Lab, jail)
+	if err != nil {
+		httpError(w, http.StatusBadGateway, fmt.Sprintf("reading the routes of %s: %v", jail, err))
+		return
+	}
+	reply := routesReply{Jail: jail, Routes: []route{}}
+	for _, kr := range krs {
+		rt := route{To: kr.To.String(), Dev: kr.Dev, Origin: kr.Origin, Metric: kr.Metric}
+		if kr.Via.IsValid() {
+			rt.Via = kr.Via.String()
+		}
+		reply.Routes = append(reply.Routes, rt)
+	}
+	writeJSON(w, http.StatusOK, reply)
+}
