@@ -258,7 +258,9 @@ func (h hostView) compare(l *hardLab, want labShape) []string {
 		problems = append(problems, fmt.Sprintf("hosts files for %v, want %v", got, sorted(want.jails)))
 	}
 	for j, first := range h.hosts {
-		if !strings.HasPrefix(first, fmt.Sprintf("# netlab lab=%s jail=%s ", l.name, j)) {
+		// One shared file for the lab, or (older layout) one per jail.
+		if !strings.HasPrefix(first, fmt.Sprintf("# netlab lab=%s shared ", l.name)) &&
+			!strings.HasPrefix(first, fmt.Sprintf("# netlab lab=%s jail=%s ", l.name, j)) {
 			problems = append(problems, fmt.Sprintf("hosts file of %s starts %q", j, first))
 		}
 	}
