@@ -1,5 +1,6 @@
 // Package providers holds the seams the platform providers share: running
-// host commands with argv only.
+// host commands with argv only, to completion (Runner) or while reading
+// their output (Starter).
 package providers
 
 import (
@@ -54,15 +55,18 @@ func (e *ExecError) ExitCode() int {
 	return -1
 }
 
-// Exec is the Runner that runs real programs with LC_ALL=C so that their
-// output parses the same everywhere. The zero value is ready to use and
-// logs nothing.
+// Exec is the Runner and Starter that runs real programs with LC_ALL=C so
+// that their output parses the same everywhere. The zero value is ready
+// to use and logs nothing.
 type Exec struct {
 	// Log, when set, receives one line per command: argv, time taken and
 	// exit status.
 	Log io.Writer
 	// Env is appended to the environment of every command.
 	Env []string
+	// Grace is how long a process started with Start has to exit after
+	// SIGTERM before it gets SIGKILL; zero means StopGrace.
+	Grace time.Duration
 }
 
 // Run implements Runner.

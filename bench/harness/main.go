@@ -39,7 +39,7 @@ func run() error {
 	)
 	flag.StringVar(&c.Netlab, "netlab", "", "the netlab binary to measure")
 	flag.StringVar(&c.Floor, "floor", "", "the floor binary (bench/floor)")
-	flag.StringVar(&sizes, "sizes", "9,100,250", "lab sizes in jails, comma-separated")
+	flag.StringVar(&sizes, "sizes", "9,100,250", "lab sizes in jails, comma-separated; empty measures none")
 	flag.IntVar(&c.Runs, "runs", 5, "runs per size")
 	flag.StringVar(&c.Prefix, "prefix", "", "prefix of every lab and namespace name")
 	flag.BoolVar(&c.NoIP, "no-ip", false, "leave out the ip script")
@@ -56,7 +56,7 @@ func run() error {
 	if os.Geteuid() != 0 {
 		return errors.New("needs root: it creates network namespaces")
 	}
-	for _, f := range strings.Split(sizes, ",") {
+	for _, f := range strings.FieldsFunc(sizes, func(r rune) bool { return r == ',' }) {
 		n, err := strconv.Atoi(strings.TrimSpace(f))
 		if err != nil {
 			return fmt.Errorf("-sizes: %w", err)

@@ -66,6 +66,9 @@ func newFake(t *testing.T) *fake {
 	t.Setenv("PATH", bin+string(os.PathListSeparator)+os.Getenv("PATH"))
 	t.Setenv(fakebsd.EnvWorld, f.world)
 	t.Setenv(fakebsd.EnvRoot, f.root)
+	// A fake built with -race would otherwise linger a second at each
+	// exit.
+	t.Setenv("GORACE", "atexit_sleep_ms=0")
 	must(t, os.MkdirAll(filepath.Join(f.root, "etc/ssh"), 0o755))
 	must(t, os.WriteFile(filepath.Join(f.root, "etc/hosts"), []byte(baseHosts), 0o644))
 	must(t, os.WriteFile(filepath.Join(f.root, "etc/ssh/ssh_host_ed25519_key"), []byte("key\n"), 0o600))

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"os"
 	"runtime"
+	"sort"
 	"strings"
 	"testing"
 	"time"
@@ -15,10 +16,11 @@ import (
 
 // TestRealFreeBSD runs routedemo on a real FreeBSD host (13.3 or later,
 // VIMAGE kernel, root, sshd host keys present): create, ping every pair
-// of jails, pull vm1-vm2 and wait for RIP to reroute, destroy, and check
-// that nothing is left. Its jails and lab are named nlt* so they collide
-// with nothing; everything is removed even when the test fails. Jails
-// share "/", so the host's /etc/hosts carries the lab's block meanwhile.
+// of jails, capture a ping's path, pull vm1-vm2 and wait for RIP to
+// reroute, destroy, and check that nothing is left. Its jails and lab are
+// named nlt* so they collide with nothing; everything is removed even
+// when the test fails. Jails share "/", so the host's /etc/hosts carries
+// the lab's block meanwhile.
 func TestRealFreeBSD(t *testing.T) {
 	if runtime.GOOS != "freebsd" {
 		t.Skip("needs a FreeBSD host with VIMAGE; see providers/freebsd/README.md")
@@ -65,6 +67,8 @@ func TestRealFreeBSD(t *testing.T) {
 		}
 	})
 
+	t.Run("capture-ping", func(t *testing.T) { captureReal(t, p, lab) })
+
 	t.Run("reroute", func(t *testing.T) {
 		obs, err := p.Observe(ctx, lab)
 		must(t, err)
@@ -94,6 +98,76 @@ func TestRealFreeBSD(t *testing.T) {
 		cleanupReal(t, p, lab)
 		leftovers(t, p, lab)
 	})
+}
+
+// captureReal runs Capture while nltvm4 pings nltvm6 and checks that one
+// echo request is seen leaving nltvm4, nltvm1 and nltvm2 in that order,
+// and that no tcpdump is left once the capture ends.
+func captureReal(t *testing.T, p *Provider, lab *plan.Lab) {
+	ctx, cancel := context.WithCancel(context.Background())
+	log := &packetLog{}
+	done := make(chan error, 1)
+	go func() { done <- p.Capture(ctx, lab.Name, log.add) }()
+	stopped := false
+	stop := func() {
+		if !stopped {
+			stopped = true
+			cancel()
+			if err := <-done; err != nil {
+				t.Errorf("Capture: %v", err)
+			}
+		}
+	}
+	defer stop()
+
+	want := []string{
+		"nltvm4/nltvm1 nltvm1-nltvm4 echo-request ttl=64",
+		"nltvm1/nltvm2 nltvm1-nltvm2 echo-request ttl=63",
+		"nltvm2/nltvm6 nltvm2-nltvm6 echo-request ttl=62",
+	}
+	var paths map[string][]string
+	waitFor(t, 60*time.Second, "a ping from nltvm4 to nltvm6 seen on its three links", func() bool {
+		ping(context.Background(), p, lab.Name, "nltvm4", "10.0.60.2")
+		time.Sleep(100 * time.Millisecond)
+		paths = requestPaths(log, "10.0.40.2", "10.0.60.2")
+		for _, hops := range paths {
+			if len(hops) == len(want) {
+				return true
+			}
+		}
+		return false
+	})
+	for id, hops := range paths {
+		if len(hops) == len(want) && strings.Join(hops, "\n") != strings.Join(want, "\n") {
+			t.Errorf("echo request %s seen as\n%s\nwant\n%s", id, strings.Join(hops, "\n"), strings.Join(want, "\n"))
+		}
+	}
+
+	stop()
+	for _, j := range lab.Jails {
+		jid, _, err := p.jailRef(lab.Name, j.Name)
+		must(t, err)
+		if out, err := p.exec(context.Background(), "pgrep", "-j", jid, "tcpdump"); err == nil {
+			t.Errorf("tcpdump left in jail %s after the capture: %s", j.Name, out)
+		}
+	}
+}
+
+// requestPaths groups the echo requests from src to dst by their id and
+// sequence number, each as its hops in time order.
+func requestPaths(log *packetLog, src, dst string) map[string][]string {
+	byID := map[string][]plan.Packet{}
+	for _, pk := range log.snapshot() {
+		if pk.Kind == "echo-request" && pk.Src.String() == src && pk.Dst.String() == dst {
+			byID[pk.Detail] = append(byID[pk.Detail], pk)
+		}
+	}
+	paths := map[string][]string{}
+	for id, pkts := range byID {
+		sort.SliceStable(pkts, func(i, j int) bool { return pkts[i].Time.Before(pkts[j].Time) })
+		paths[id] = hops(pkts)
+	}
+	return paths
 }
 
 // ping sends one echo request from a jail.

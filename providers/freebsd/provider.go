@@ -28,6 +28,9 @@ const DefaultRunDir = "/var/run/netlab"
 type Options struct {
 	// Runner runs the base tools; nil means providers.Exec.
 	Runner providers.Runner
+	// Starter runs tcpdump for Capture; nil means the Runner when it is
+	// also a providers.Starter (providers.Exec is).
+	Starter providers.Starter
 	// RunDir is the runtime directory; empty means DefaultRunDir.
 	RunDir string
 	// Root prefixes every path that lies in a jail's file system (its
@@ -40,10 +43,12 @@ type Options struct {
 	Log io.Writer
 }
 
-// Provider is the FreeBSD implementation of plan.Provider and plan.Console.
+// Provider is the FreeBSD implementation of plan.Provider, plan.Console
+// and plan.Capturer.
 // It is safe for concurrent use on different resources.
 type Provider struct {
 	run    providers.Runner
+	start  providers.Starter
 	runDir string
 	root   string
 	log    io.Writer
@@ -53,6 +58,8 @@ type Provider struct {
 	// settle is how long StartDaemon waits before checking that a daemon
 	// is still running.
 	settle time.Duration
+	// captureRescan is how often Capture looks for changes in the lab.
+	captureRescan time.Duration
 }
 
 // New returns a Provider configured by opts.
@@ -64,9 +71,15 @@ func New(opts Options) *Provider {
 		log:    opts.Log,
 		euid:   os.Geteuid,
 		settle: 100 * time.Millisecond,
+
+		captureRescan: captureRescan,
 	}
 	if p.run == nil {
 		p.run = &providers.Exec{}
+	}
+	p.start = opts.Starter
+	if p.start == nil {
+		p.start, _ = p.run.(providers.Starter)
 	}
 	if p.runDir == "" {
 		p.runDir = DefaultRunDir

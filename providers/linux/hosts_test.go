@@ -34,7 +34,7 @@ func hostsLab() *plan.Lab {
 }
 
 func TestRenderHosts(t *testing.T) {
-	want := `# netlab lab=demo jail=vm1 (generated; rewritten on every apply)
+	want := `# netlab lab=demo shared (generated; one file for every jail of the lab; rewritten on every apply)
 127.0.0.1	localhost
 ::1	localhost ip6-localhost ip6-loopback
 ff02::1	ip6-allnodes
@@ -63,14 +63,29 @@ func TestRenderHostsJailWithoutLinks(t *testing.T) {
 	}
 }
 
-func TestHostsHeader(t *testing.T) {
-	lab, jail, ok := parseHostsHeader(renderHosts(hostsLab(), "vm2"))
-	if !ok || lab != "demo" || jail != "vm2" {
-		t.Errorf("parseHostsHeader = %q %q %v", lab, jail, ok)
+func TestHostsTag(t *testing.T) {
+	for _, tc := range []struct {
+		jail string
+		want hostsTag
+	}{
+		{"vm2", hostsTag{lab: "demo"}},
+		{"lonely", hostsTag{lab: "demo", jail: "lonely"}},
+	} {
+		t.Run(tc.jail, func(t *testing.T) {
+			got, ok := parseHostsTag(renderHosts(hostsLab(), tc.jail))
+			if !ok || got != tc.want {
+				t.Errorf("parseHostsTag = %+v %v, want %+v", got, ok, tc.want)
+			}
+		})
 	}
-	for _, foreign := range []string{"", "127.0.0.1 localhost\n", "# netlab lab= jail=x\n", "# netlab lab=a\n"} {
-		if _, _, ok := parseHostsHeader([]byte(foreign)); ok {
-			t.Errorf("parseHostsHeader(%q) claimed a foreign file", foreign)
+	for _, foreign := range []string{"", "127.0.0.1 localhost\n", "# netlab lab= jail=x\n", "# netlab lab=a\n",
+		"# netlab lab= shared (x)\n", "# netlab lab=a b shared (x)\n"} {
+		if _, ok := parseHostsTag([]byte(foreign)); ok {
+			t.Errorf("parseHostsTag(%q) claimed a foreign file", foreign)
 		}
+	}
+	shared, own := hostsTag{lab: "demo"}, hostsTag{lab: "demo", jail: "lonely"}
+	if !shared.owns("demo", "vm1") || !own.owns("demo", "lonely") || own.owns("demo", "vm1") || shared.owns("other", "vm1") {
+		t.Error("hostsTag.owns: a shared file belongs to every jail of its lab, a jail's own file to that jail")
 	}
 }

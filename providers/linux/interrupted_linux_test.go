@@ -122,8 +122,8 @@ func TestInterruptedLinkCreate(t *testing.T) {
 			if err := p.DestroyLink(ctx, lab.Name, obs.Lab.Links[0]); err != nil {
 				t.Fatalf("DestroyLink of the half-made link: %v", err)
 			}
-			if _, err := os.Lstat(p.claimPath(lab.Name, want.Name)); !errors.Is(err, fs.ErrNotExist) {
-				t.Errorf("the claim remains after DestroyLink: %v", err)
+			if c, ok := p.linkClaims(lab.Name)[want.Name]; ok {
+				t.Errorf("the claim remains after DestroyLink: %+v", c)
 			}
 			if obs := observe(t, p, lab); len(obs.Lab.Links) != 0 {
 				t.Fatalf("after DestroyLink, observed %+v", obs.Lab.Links)
@@ -153,8 +153,8 @@ func TestInterruptedLinkCreate(t *testing.T) {
 		if _, err := p.CreateLink(ctx, lab.Name, lab.Links[0]); err != nil {
 			t.Fatal(err)
 		}
-		if _, err := os.Lstat(p.claimPath(lab.Name, lab.Links[0].Name)); !errors.Is(err, fs.ErrNotExist) {
-			t.Errorf("the claim remains after CreateLink: %v", err)
+		if c, ok := p.linkClaims(lab.Name)[lab.Links[0].Name]; ok {
+			t.Errorf("the claim remains after CreateLink: %+v", c)
 		}
 	})
 }

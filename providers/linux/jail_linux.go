@@ -287,6 +287,7 @@ func (p *Provider) refuseForeign(ns *jailNS) error {
 // The lab's directory stays for Sync to remove: removing it here would race
 // with a parallel CreateJail.
 func (p *Provider) removeJailDir(lab, jail string) error {
+	p.markers.Delete(lab + "/" + jail)
 	if err := unbindNS(p.utsPath(lab, jail)); err != nil {
 		return err
 	}

@@ -1,13 +1,13 @@
 package linux
 
 import (
+	"bytes"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"io/fs"
 	"os"
 	"path/filepath"
-	"strings"
 
 	"github.com/netlab/netlab/plan"
 	"github.com/vishvananda/netlink"
@@ -17,16 +17,26 @@ import (
 // tags only afterwards, so a crash in between would leave interfaces in
 // the lab's namespaces that nothing marks as the lab's: the next plan
 // would call them foreign and refuse to go on. CreateLink therefore
-// writes a claim, RUNDIR/LAB/LINK.link, before it creates the pair and
-// removes it once both ends are tagged. An untagged veth that a claim
+// claims the link's interfaces before it creates the pair and releases
+// the claim once both ends are tagged. An untagged veth that a claim
 // names is the lab's half-made link: Observe reports it broken, so that
 // the plan replaces or removes it, and DestroyLink finds it by the claim.
+//
+// Claims and releases are lines appended to one file per lab,
+// RUNDIR/LAB/links.claims, which Sync removes after an apply that
+// succeeded: a file per link would cost a file created and removed for
+// every link, the dearest part of building a large lab on some file
+// systems. A line is one write to a file opened for appending, so
+// parallel calls never mix their lines; a line a crash cut short does
+// not parse and claims nothing.
 
-// linkClaim names the interfaces a link is about to get.
+// linkClaim names the interfaces a link is about to get, or, Released,
+// says that they are tagged or gone.
 type linkClaim struct {
-	Lab  string      `json:"lab"`
-	Link string      `json:"link"`
-	Ends [2]claimEnd `json:"ends"`
+	Lab      string      `json:"lab"`
+	Link     string      `json:"link"`
+	Ends     [2]claimEnd `json:"ends"`
+	Released bool        `json:"released,omitempty"`
 }
 
 type claimEnd struct {
@@ -37,8 +47,8 @@ type claimEnd struct {
 // brokenClaimed is why a link with a claimed, untagged end is replaced.
 const brokenClaimed = "its creation was interrupted: an end carries no tag yet"
 
-func (p *Provider) claimPath(lab, link string) string {
-	return filepath.Join(p.labDir(lab), link+".link")
+func (p *Provider) claimsPath(lab string) string {
+	return filepath.Join(p.labDir(lab), "links.claims")
 }
 
 // writeClaim records that l is being created.
@@ -47,40 +57,66 @@ func (p *Provider) writeClaim(lab string, l plan.Link) error {
 	for i, e := range l.Ends {
 		c.Ends[i] = claimEnd{Jail: e.Jail, Iface: e.Iface}
 	}
-	b, err := json.Marshal(c)
-	if err != nil {
-		return err
-	}
-	if err := writeFileAtomic(p.claimPath(lab, l.Name), append(b, '\n')); err != nil {
+	if err := p.appendClaim(c); err != nil {
 		return fmt.Errorf("writing the claim of link %q: %w", l.Name, err)
 	}
 	return nil
 }
 
+// removeClaim releases the claim of link.
 func (p *Provider) removeClaim(lab, link string) error {
-	err := os.Remove(p.claimPath(lab, link))
-	if err != nil && !errors.Is(err, fs.ErrNotExist) {
+	if err := p.appendClaim(linkClaim{Lab: lab, Link: link, Released: true}); err != nil {
 		return fmt.Errorf("removing the claim of link %q: %w", link, err)
 	}
 	return nil
 }
 
-// claims maps each jail to the interfaces that the lab's claims name in
-// it, with the link and end they are for. Unreadable claims are skipped:
-// they claim nothing.
-func (p *Provider) claims(lab string) map[string]map[string]claimedEnd {
-	files, _ := filepath.Glob(filepath.Join(p.labDir(lab), "*.link"))
-	out := map[string]map[string]claimedEnd{}
-	for _, f := range files {
-		b, err := os.ReadFile(f)
-		if err != nil {
-			continue
-		}
+func (p *Provider) appendClaim(c linkClaim) error {
+	b, err := json.Marshal(c)
+	if err != nil {
+		return err
+	}
+	if err := os.MkdirAll(p.labDir(c.Lab), 0o755); err != nil {
+		return err
+	}
+	f, err := os.OpenFile(p.claimsPath(c.Lab), os.O_WRONLY|os.O_APPEND|os.O_CREATE, 0o644)
+	if err != nil {
+		return err
+	}
+	_, err = f.Write(append(b, '\n'))
+	if cerr := f.Close(); err == nil {
+		err = cerr
+	}
+	return err
+}
+
+// linkClaims returns the claims of lab that are not released, by link.
+// Lines that do not parse are skipped: they claim nothing.
+func (p *Provider) linkClaims(lab string) map[string]linkClaim {
+	b, err := os.ReadFile(p.claimsPath(lab))
+	if err != nil {
+		return nil
+	}
+	out := map[string]linkClaim{}
+	for _, line := range bytes.Split(b, []byte("\n")) {
 		var c linkClaim
-		name := strings.TrimSuffix(filepath.Base(f), ".link")
-		if json.Unmarshal(b, &c) != nil || c.Lab != lab || c.Link != name {
+		if json.Unmarshal(line, &c) != nil || c.Lab != lab || checkName("link", c.Link) != nil {
 			continue
 		}
+		if c.Released {
+			delete(out, c.Link)
+		} else {
+			out[c.Link] = c
+		}
+	}
+	return out
+}
+
+// claims maps each jail to the interfaces that the lab's claims name in
+// it, with the link and end they are for.
+func (p *Provider) claims(lab string) map[string]map[string]claimedEnd {
+	out := map[string]map[string]claimedEnd{}
+	for _, c := range p.linkClaims(lab) {
 		for i, e := range c.Ends {
 			if out[e.Jail] == nil {
 				out[e.Jail] = map[string]claimedEnd{}
@@ -110,15 +146,9 @@ func claimed(claims map[string]map[string]claimedEnd, jail string, l netlink.Lin
 // that succeeded: by then every claimed interface was replaced or
 // removed, so the claims name nothing.
 func (p *Provider) removeClaims(lab string) error {
-	files, err := filepath.Glob(filepath.Join(p.labDir(lab), "*.link"))
-	if err != nil {
+	err := os.Remove(p.claimsPath(lab))
+	if err != nil && !errors.Is(err, fs.ErrNotExist) {
 		return err
 	}
-	var errs []error
-	for _, f := range files {
-		if err := os.Remove(f); err != nil && !errors.Is(err, fs.ErrNotExist) {
-			errs = append(errs, err)
-		}
-	}
-	return errors.Join(errs...)
+	return nil
 }

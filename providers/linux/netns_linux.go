@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
+	"maps"
 	"os"
 	"path/filepath"
 	"sync"
@@ -50,7 +51,32 @@ func (p *Provider) readMarker(lab, jail string) (marker, error) {
 	if m.Lab != lab || m.Jail != jail {
 		return m, fmt.Errorf("reading marker of jail %q: it names lab %q jail %q", jail, m.Lab, m.Jail)
 	}
+	p.remember(m)
 	return m, nil
+}
+
+// remember keeps a copy of the marker this provider last read or wrote.
+// Only the process that holds the lab's lock writes its markers, so the
+// copy stays true while it runs.
+func (p *Provider) remember(m marker) {
+	p.markers.Store(m.Lab+"/"+m.Jail, m.clone())
+}
+
+// cachedMarker returns the remembered marker of the jail whose namespace
+// has inode ino.
+func (p *Provider) cachedMarker(lab, jail string, ino uint64) (marker, bool) {
+	v, ok := p.markers.Load(lab + "/" + jail)
+	if !ok || v.(marker).Netns != ino {
+		return marker{}, false
+	}
+	return v.(marker).clone(), true
+}
+
+// clone returns a copy that shares no map with m.
+func (m marker) clone() marker {
+	m.Sysctl = maps.Clone(m.Sysctl)
+	m.SysctlBefore = maps.Clone(m.SysctlBefore)
+	return m
 }
 
 func (p *Provider) writeMarker(m marker) error {
@@ -61,6 +87,7 @@ func (p *Provider) writeMarker(m marker) error {
 	if err := writeFileAtomic(p.markerPath(m.Lab, m.Jail), append(b, '\n')); err != nil {
 		return fmt.Errorf("writing marker of jail %q: %w", m.Jail, err)
 	}
+	p.remember(m)
 	return nil
 }
 
@@ -83,6 +110,7 @@ func (p *Provider) createMarker(m marker) error {
 	if err != nil {
 		return fmt.Errorf("writing marker of jail %q: %w", m.Jail, err)
 	}
+	p.remember(m)
 	return nil
 }
 

@@ -4,9 +4,8 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
-	"path/filepath"
+	"os"
 	"runtime"
-	"sort"
 	"sync"
 
 	"github.com/netlab/netlab/plan"
@@ -88,20 +87,46 @@ func (p *Provider) observeJails(want *plan.Lab, claims map[string]map[string]cla
 // errStranded reports a thread that could not leave a jail's namespaces.
 var errStranded = errors.New("thread stranded in a jail's namespaces")
 
-// markedJails lists the jails with a marker in the lab's runtime
-// directory, sorted.
+// markedJails lists the jails that have a directory in the lab's runtime
+// directory, sorted; whether a marker there makes them the lab's is for
+// ownedMarker to say.
 func (p *Provider) markedJails(lab string) ([]string, error) {
-	files, err := filepath.Glob(filepath.Join(p.labDir(lab), "*", "jail.json"))
+	entries, err := os.ReadDir(p.labDir(lab))
+	if errors.Is(err, fs.ErrNotExist) {
+		return nil, nil
+	}
 	if err != nil {
 		return nil, err
 	}
 	var out []string
-	for _, f := range files {
-		if jail := filepath.Base(filepath.Dir(f)); checkName("jail", jail) == nil {
+	for _, e := range entries {
+		if e.IsDir() && checkName("jail", e.Name()) == nil {
+			out = append(out, e.Name())
+		}
+	}
+	return out, nil
+}
+
+// liveJails lists the lab's jails whose namespace is live, sorted. A jail
+// this provider created or opened, whose name still leads to the same
+// namespace, needs no second look at its marker.
+func (p *Provider) liveJails(lab string) ([]string, error) {
+	jails, err := p.markedJails(lab)
+	if err != nil {
+		return nil, err
+	}
+	var out []string
+	for _, jail := range jails {
+		if e := p.ns.get(jail); e != nil && e.lab == lab {
+			if ino, err := inode(netnsPath(jail)); err == nil && ino == e.ino {
+				out = append(out, jail)
+				continue
+			}
+		}
+		if _, ok, _ := p.ownedMarker(lab, jail); ok {
 			out = append(out, jail)
 		}
 	}
-	sort.Strings(out)
 	return out, nil
 }
 

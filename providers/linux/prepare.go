@@ -34,6 +34,9 @@ func (p *Provider) prepareJail(lab *plan.Lab, j *plan.Jail) []error {
 	if err := checkHostname(j.Hostname); err != nil {
 		errs = append(errs, &plan.ResourceError{Addr: j.Addr, Attr: "hostname", Err: err})
 	}
+	if len(j.Sysctl) == 0 {
+		return errs // spare a scan of every link for each jail
+	}
 	ifaces := jailIfaces(lab, j.Name)
 	for _, key := range sortedKeys(j.Sysctl) {
 		if err := checkSysctlKey(key, ifaces); err != nil {

@@ -49,6 +49,8 @@ type Provider struct {
 	ns *nsTable
 	// jailLocks serialises changes to one jail's marker.
 	jailLocks sync.Map // "lab/jail" -> *sync.Mutex
+	// markers remembers each jail's marker as last read or written.
+	markers sync.Map // "lab/jail" -> marker
 }
 
 var (

@@ -10,6 +10,7 @@ import (
 	"path/filepath"
 
 	"github.com/netlab/netlab/plan"
+	"golang.org/x/sys/unix"
 )
 
 // Sync implements plan.Provider. It writes /etc/netns/JAIL/hosts for every
@@ -25,24 +26,20 @@ func (p *Provider) Sync(ctx context.Context, labName string, lab *plan.Lab) erro
 	if lab != nil && lab.Name != labName {
 		return fmt.Errorf("syncing lab %q: given the lab named %q", labName, lab.Name)
 	}
-	owned, err := p.ownedJails(labName)
+	jails, err := p.liveJails(labName)
 	if err != nil {
 		return fmt.Errorf("syncing lab %q: %w", labName, err)
 	}
 	live := map[string]bool{}
-	for _, m := range owned {
-		live[m.Jail] = lab != nil
+	for _, jail := range jails {
+		live[jail] = lab != nil
 	}
 
 	// After an apply that succeeded no link creation is unfinished and
 	// no file is half-written.
 	errs := []error{p.removeClaims(labName), p.removeTempFiles(labName)}
 	if lab != nil {
-		for _, j := range lab.Jails {
-			if live[j.Name] {
-				errs = append(errs, p.writeHosts(lab, j.Name))
-			}
-		}
+		errs = append(errs, p.writeAllHosts(lab, live))
 	}
 	errs = append(errs, p.removeStaleHosts(labName, live))
 	errs = append(errs, p.removeStaleJailDirs(labName, live))
@@ -52,28 +49,121 @@ func (p *Provider) Sync(ctx context.Context, labName string, lab *plan.Lab) erro
 	return nil
 }
 
-// writeHosts writes the jail's hosts file when its content changed. The
-// file is rewritten in place, not replaced, because `ip netns exec`
-// bind-mounts it: processes started earlier (sshd and its sessions) keep
-// the inode and see the new names only this way.
-func (p *Provider) writeHosts(lab *plan.Lab, jail string) error {
-	path := hostsPath(jail)
-	want := renderHosts(lab, jail)
-	old, err := os.ReadFile(path)
-	switch {
-	case err == nil && bytes.Equal(old, want):
-		return nil
-	case err == nil:
-		if l, j, ok := parseHostsHeader(old); !ok || l != lab.Name || j != jail {
-			return fmt.Errorf("writing %s: the file exists and netlab did not write it for this lab: %w", path, ErrNotOwned)
+// writeAllHosts brings the hosts file of every live jail of lab up to
+// date. Existing files are rewritten in place where they differ, each
+// inode once, because `ip netns exec` bind-mounts them: processes started
+// earlier (sshd and its sessions) keep the inode and see new names only
+// this way. A jail without a file gets a link to the lab's shared file
+// (created with the first one) or, without an address, a file of its own.
+func (p *Provider) writeAllHosts(lab *plan.Lab, live map[string]bool) error {
+	files := newHostsFiles(lab)
+	var errs []error
+	var missing []string
+	shared := ""                 // a path of the lab's shared file
+	written := map[uint64]bool{} // inodes already brought up to date
+	for _, j := range lab.Jails {
+		if !live[j.Name] {
+			continue
 		}
-	case !errors.Is(err, fs.ErrNotExist):
-		return fmt.Errorf("writing %s: %w", path, err)
+		path := hostsPath(j.Name)
+		var st unix.Stat_t
+		err := unix.Lstat(path, &st)
+		if errors.Is(err, unix.ENOENT) {
+			missing = append(missing, j.Name)
+			continue
+		}
+		if err != nil {
+			errs = append(errs, fmt.Errorf("writing %s: %w", path, err))
+			continue
+		}
+		isShared, err := p.updateHosts(files, j.Name, st, written)
+		if err != nil {
+			errs = append(errs, err)
+		} else if isShared && shared == "" {
+			shared = path
+		}
 	}
-	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
-		return fmt.Errorf("writing %s: %w", path, err)
+	for _, jail := range missing {
+		if err := p.addHosts(files, jail, &shared); err != nil {
+			errs = append(errs, err)
+		}
 	}
+	return errors.Join(errs...)
+}
+
+// updateHosts rewrites the existing hosts file of jail in place if it
+// differs from what it should hold, and reports whether it is the lab's
+// shared file. A shared file that jail can no longer share is replaced by
+// a file of its own.
+func (p *Provider) updateHosts(files *hostsFiles, jail string, st unix.Stat_t, written map[uint64]bool) (bool, error) {
+	path := hostsPath(jail)
+	if written[st.Ino] && st.Nlink > 1 && files.shared(jail) {
+		return true, nil // another link to the shared file, checked already
+	}
+	want := files.render(jail)
+	old, err := os.ReadFile(path)
+	if err != nil {
+		return false, fmt.Errorf("writing %s: %w", path, err)
+	}
+	tag, ok := parseHostsTag(old)
+	if !ok || !tag.owns(files.lab.Name, jail) {
+		return false, fmt.Errorf("writing %s: the file exists and netlab did not write it for this lab: %w", path, ErrNotOwned)
+	}
+	isShared := tag.jail == "" && files.shared(jail)
+	if tag.jail == "" && !files.shared(jail) {
+		// The jail lost its addresses: it leaves the shared file.
+		if err := os.Remove(path); err != nil {
+			return false, fmt.Errorf("writing %s: %w", path, err)
+		}
+		return false, p.createHosts(path, want)
+	}
+	if written[st.Ino] || bytes.Equal(old, want) {
+		written[st.Ino] = true
+		return isShared, nil
+	}
+	written[st.Ino] = true
 	if err := os.WriteFile(path, want, 0o644); err != nil {
+		return false, fmt.Errorf("writing %s: %w", path, err)
+	}
+	p.logf("hosts: wrote %s", path)
+	return isShared, nil
+}
+
+// addHosts gives jail, which has no hosts file, a link to the lab's shared
+// file, creating that at *shared if there is none yet, or a file of its
+// own.
+func (p *Provider) addHosts(files *hostsFiles, jail string, shared *string) error {
+	path := hostsPath(jail)
+	if err := os.Mkdir(filepath.Dir(path), 0o755); err != nil && !errors.Is(err, fs.ErrExist) {
+		if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
+			return fmt.Errorf("writing %s: %w", path, err)
+		}
+	}
+	if !files.shared(jail) {
+		return p.createHosts(path, files.render(jail))
+	}
+	if *shared == "" {
+		*shared = path
+		return p.createHosts(path, files.render(jail))
+	}
+	if err := os.Link(*shared, path); err != nil {
+		return fmt.Errorf("linking %s to %s: %w", path, *shared, err)
+	}
+	p.logf("hosts: linked %s to %s", path, *shared)
+	return nil
+}
+
+// createHosts writes a new hosts file; it fails if one exists.
+func (p *Provider) createHosts(path string, content []byte) error {
+	f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o644)
+	if err != nil {
+		return fmt.Errorf("writing %s: %w", path, err)
+	}
+	_, err = f.Write(content)
+	if cerr := f.Close(); err == nil {
+		err = cerr
+	}
+	if err != nil {
 		return fmt.Errorf("writing %s: %w", path, err)
 	}
 	p.logf("hosts: wrote %s", path)
@@ -108,7 +198,7 @@ func (p *Provider) removeHosts(lab, jail string) error {
 	if err != nil {
 		return fmt.Errorf("removing %s: %w", path, err)
 	}
-	if l, j, ok := parseHostsHeader(b); !ok || l != lab || j != jail {
+	if tag, ok := parseHostsTag(b); !ok || !tag.owns(lab, jail) {
 		return nil
 	}
 	if err := os.Remove(path); err != nil {

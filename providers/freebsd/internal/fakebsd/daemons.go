@@ -199,21 +199,3 @@ func (c *cmd) startBird(args []string, p *Proc) int {
 	}
 	return 0
 }
-
-// tcpdump checks its interface and exits: the fake carries no packets.
-func (c *cmd) tcpdump(args []string) int {
-	opts, _, bad := flags(args, "iwcsrCGWEFMTyzBVjJ")
-	if bad != 0 {
-		return c.fail("tcpdump: illegal option")
-	}
-	name := first(opts['i'])
-	if name != "" && c.w.iface(c.vnet(), name) == nil {
-		return c.fail("tcpdump: %s: No such device exists\n(BIOCSETIF failed: Device not configured)", name)
-	}
-	if name == "" {
-		name = "lo0"
-	}
-	fmt.Fprintf(c.stderr, "tcpdump: verbose output suppressed, use -v[v]... for full protocol decode\n")
-	fmt.Fprintf(c.stderr, "listening on %s, link-type EN10MB (Ethernet), snapshot length 262144 bytes\n", name)
-	return 0
-}

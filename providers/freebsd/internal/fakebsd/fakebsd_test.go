@@ -3,6 +3,7 @@ package fakebsd
 import (
 	"bytes"
 	"fmt"
+	"os"
 	"path/filepath"
 	"sort"
 	"strings"
@@ -146,3 +147,7 @@ func TestJlsFormats(t *testing.T) {
 		t.Errorf("jls -n = %q", out)
 	}
 }
+
+func worldDir() string { return os.Getenv(EnvWorld) }
+
+var osGetpid = os.Getpid

@@ -14,9 +14,9 @@ import (
 // and returns its exit status.
 func Main(args []string, stdout, stderr io.Writer) int {
 	prog := filepath.Base(args[0])
-	c := &cmd{root: os.Getenv(EnvRoot), stdout: &bytes.Buffer{}, stderr: &bytes.Buffer{}}
+	c := &cmd{root: os.Getenv(EnvRoot), worldDir: os.Getenv(EnvWorld), stdout: &bytes.Buffer{}, stderr: &bytes.Buffer{}}
 	code := 0
-	err := Update(os.Getenv(EnvWorld), func(w *World) error {
+	err := Update(c.worldDir, func(w *World) error {
 		c.w = w
 		code = c.run(prog, args[1:])
 		return nil
@@ -27,6 +27,9 @@ func Main(args []string, stdout, stderr io.Writer) int {
 	}
 	stdout.Write(c.stdout.Bytes())
 	stderr.Write(c.stderr.Bytes())
+	if c.then != nil {
+		code = c.then(stdout, stderr)
+	}
 	return code
 }
 
@@ -34,9 +37,14 @@ func Main(args []string, stdout, stderr io.Writer) int {
 // host) and its output.
 type cmd struct {
 	w              *World
+	worldDir       string
 	root           string
 	jail           *Jail
 	stdout, stderr *bytes.Buffer
+	// then, when a program sets it, runs after the world is saved and
+	// unlocked, writing straight to the invocation's output: the part of
+	// a long-running program that must not hold the lock.
+	then func(stdout, stderr io.Writer) int
 }
 
 type program func(c *cmd, args []string) int
@@ -51,7 +59,8 @@ func init() {
 		"ps": (*cmd).ps, "pgrep": (*cmd).pgrep, "kill": (*cmd).kill,
 		"daemon": (*cmd).daemon, "route": (*cmd).route, "netstat": (*cmd).netstat,
 		"routed": (*cmd).routed, "sshd": (*cmd).sshd, "bird": (*cmd).bird,
-		"tcpdump": (*cmd).tcpdump, "sleep": (*cmd).sleep,
+		"tcpdump": (*cmd).tcpdump, "sleep": (*cmd).sleep, "ping": (*cmd).ping,
+		"traceroute": (*cmd).traceroute,
 	}
 }
 

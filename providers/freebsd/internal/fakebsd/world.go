@@ -1,15 +1,19 @@
 // Package fakebsd is a fake FreeBSD for tests: one program that acts as
 // jail, jls, jexec, ifconfig, sysctl, ps, pgrep, kill, daemon, route,
-// netstat, routed, sshd, bird and tcpdump according to the name it runs
-// under, printing what the real tools print (formats and error messages
-// from shared/freebsd-ground-truth.md). Its world (jails, interfaces,
-// processes, sysctls, routes) lives in a JSON file in the directory named
-// by FAKEBSD_WORLD, and every invocation holds a file lock on it, so
-// parallel invocations are safe. Files that the tools write inside a jail
-// (pid files, logs) go below FAKEBSD_ROOT joined with the jail's path.
+// netstat, routed, sshd, bird, tcpdump, ping and traceroute according to
+// the name it runs under, printing what the real tools print (formats and
+// error messages from shared/freebsd-ground-truth.md). Its world (jails,
+// interfaces, processes, sysctls, routes) lives in a JSON file in the
+// directory named by FAKEBSD_WORLD, and every invocation holds a file
+// lock on it, so parallel invocations are safe. Files that the tools
+// write inside a jail (pid files, logs) go below FAKEBSD_ROOT joined with
+// the jail's path. Packets that ping and traceroute send travel the
+// world's routes hop by hop; each crossing of an interface is appended to
+// a wire log in the same directory, which a running tcpdump prints.
 package fakebsd
 
 import (
+	"bytes"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -29,7 +33,7 @@ const (
 // Programs lists the names the fake answers to.
 var Programs = []string{
 	"jail", "jls", "jexec", "ifconfig", "sysctl", "ps", "pgrep", "kill", "daemon",
-	"route", "netstat", "routed", "sshd", "bird", "tcpdump", "sleep",
+	"route", "netstat", "routed", "sshd", "bird", "tcpdump", "sleep", "ping", "traceroute",
 }
 
 // World is the whole fake machine.
@@ -41,6 +45,9 @@ type World struct {
 	// LingerDying keeps removed jails dying (as sockets in TIME_WAIT do)
 	// until Reap.
 	LingerDying bool
+	// Clock is the time of the last packet on the wire, Unix nanoseconds,
+	// so that packets of later invocations come after it.
+	Clock int64 `json:",omitempty"`
 
 	Host   Vnet
 	Jails  []*Jail
@@ -53,6 +60,8 @@ type Vnet struct {
 	Sysctl    map[string]string `json:",omitempty"`
 	Routes    []StaticRoute     `json:",omitempty"`
 	NextIndex int
+	// NextIPID is the IP id of the last packet the vnet sent.
+	NextIPID int `json:",omitempty"`
 }
 
 // Jail is a jail, live or dying.
@@ -127,20 +136,17 @@ func Update(dir string, fn func(w *World) error) error {
 	}
 
 	path := filepath.Join(dir, "world.json")
-	w := newWorld()
-	b, err := os.ReadFile(path)
-	switch {
-	case err == nil:
-		if err := json.Unmarshal(b, w); err != nil {
-			return fmt.Errorf("fakebsd: reading %s: %w", path, err)
-		}
-	case !errors.Is(err, fs.ErrNotExist):
+	w, before, err := loadBytes(dir)
+	if err != nil {
 		return err
 	}
 	ferr := fn(w)
 	out, err := json.MarshalIndent(w, "", " ")
 	if err != nil {
 		return err
+	}
+	if bytes.Equal(out, before) {
+		return ferr // unchanged: readers watching the file see no write
 	}
 	tmp := path + ".tmp"
 	if err := os.WriteFile(tmp, out, 0o644); err != nil {
@@ -150,6 +156,31 @@ func Update(dir string, fn func(w *World) error) error {
 		return err
 	}
 	return ferr
+}
+
+// load reads the world in dir, or a fresh one before the first use. It
+// takes no lock: Update replaces the file in one rename, so a reader sees
+// one whole world.
+func load(dir string) (*World, error) {
+	w, _, err := loadBytes(dir)
+	return w, err
+}
+
+// loadBytes is load that also returns the file's content, nil before the
+// first use.
+func loadBytes(dir string) (*World, []byte, error) {
+	path := filepath.Join(dir, "world.json")
+	w := newWorld()
+	b, err := os.ReadFile(path)
+	switch {
+	case err == nil:
+		if err := json.Unmarshal(b, w); err != nil {
+			return nil, nil, fmt.Errorf("fakebsd: reading %s: %w", path, err)
+		}
+	case !errors.Is(err, fs.ErrNotExist):
+		return nil, nil, err
+	}
+	return w, b, nil
 }
 
 // newWorld is a freshly booted host: lo0 and vtnet0 up, init running.

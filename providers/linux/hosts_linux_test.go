@@ -1,0 +1,87 @@
+package linux
+
+import (
+	"context"
+	"os"
+	"strings"
+	"testing"
+
+	"github.com/netlab/netlab/plan"
+	"golang.org/x/sys/unix"
+)
+
+// TestSharedHostsFile checks that the jails with an address share one
+// hosts file, that a change rewrites it in place, and that a jail that
+// loses its addresses gets a file of its own.
+func TestSharedHostsFile(t *testing.T) {
+	lab := &plan.Lab{Name: "nlthosts"}
+	for _, n := range []string{"nltH1", "nltH2", "nltH3", "nltH4"} {
+		lab.Jails = append(lab.Jails, plan.Jail{Name: n, Addr: "jail." + n, Hostname: n})
+	}
+	link := func(name, a, b, net string) plan.Link {
+		return plan.Link{Name: name, Addr: "link." + name, Up: true, MTU: 1500, Subnet: pfx(net + ".0/24"),
+			Ends: [2]plan.End{{Jail: a, Iface: b, Address: pfx(net + ".1/24")}, {Jail: b, Iface: a, Address: pfx(net + ".2/24")}}}
+	}
+	lab.Links = []plan.Link{link("h12", "nltH1", "nltH2", "10.241.12"), link("h23", "nltH2", "nltH3", "10.241.23")}
+	lab.Sort()
+	p := newTestProvider(t, lab)
+	ctx := context.Background()
+	if err := applyLab(ctx, p, lab); err != nil {
+		t.Fatal(err)
+	}
+
+	ino := func(jail string) uint64 {
+		t.Helper()
+		var st unix.Stat_t
+		if err := unix.Stat(hostsPath(jail), &st); err != nil {
+			t.Fatal(err)
+		}
+		return st.Ino
+	}
+	read := func(jail string) string {
+		t.Helper()
+		b, err := os.ReadFile(hostsPath(jail))
+		if err != nil {
+			t.Fatal(err)
+		}
+		return string(b)
+	}
+	shared := ino("nltH1")
+	if ino("nltH2") != shared || ino("nltH3") != shared {
+		t.Errorf("the jails with addresses do not share one hosts file")
+	}
+	if ino("nltH4") == shared || !strings.Contains(read("nltH4"), "127.0.1.1\tnltH4") {
+		t.Errorf("the jail without an address has no file of its own:\n%s", read("nltH4"))
+	}
+
+	// Taking a link down rewrites the shared file in place.
+	lab.Links[0].Up = false
+	if err := p.Sync(ctx, lab.Name, lab); err != nil {
+		t.Fatal(err)
+	}
+	if ino("nltH1") != shared || ino("nltH3") != shared {
+		t.Errorf("the shared file was replaced, not rewritten")
+	}
+	if !strings.Contains(read("nltH3"), "# on links that are down") {
+		t.Errorf("the shared file does not show the link down:\n%s", read("nltH3"))
+	}
+
+	// Without its links, nltH1 keeps resolving its own name.
+	obs, err := p.Observe(ctx, lab)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := p.DestroyLink(ctx, lab.Name, *obs.Lab.Link("h12")); err != nil {
+		t.Fatal(err)
+	}
+	lab.Links = lab.Links[1:]
+	if err := p.Sync(ctx, lab.Name, lab); err != nil {
+		t.Fatal(err)
+	}
+	if ino("nltH1") == shared || !strings.Contains(read("nltH1"), "127.0.1.1\tnltH1") {
+		t.Errorf("nltH1 without addresses still shares the file:\n%s", read("nltH1"))
+	}
+	if ino("nltH2") != shared || strings.Contains(read("nltH2"), "127.0.1.1") {
+		t.Errorf("the shared file changed inode or took nltH1's own line:\n%s", read("nltH2"))
+	}
+}
