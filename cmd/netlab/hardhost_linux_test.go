@@ -257,10 +257,9 @@ func (h hostView) compare(l *hardLab, want labShape) []string {
 	if got := keysOf(h.hosts); !slices.Equal(got, sorted(want.jails)) {
 		problems = append(problems, fmt.Sprintf("hosts files for %v, want %v", got, sorted(want.jails)))
 	}
+	// A jail's own hosts file, or the one the lab's jails share.
 	for j, first := range h.hosts {
-		// One shared file for the lab, or (older layout) one per jail.
-		if !strings.HasPrefix(first, fmt.Sprintf("# netlab lab=%s shared ", l.name)) &&
-			!strings.HasPrefix(first, fmt.Sprintf("# netlab lab=%s jail=%s ", l.name, j)) {
+		if !strings.HasPrefix(first, fmt.Sprintf("# netlab lab=%s ", l.name)) {
 			problems = append(problems, fmt.Sprintf("hosts file of %s starts %q", j, first))
 		}
 	}
@@ -441,7 +440,7 @@ func (l *hardLab) sweep() {
 		exec.Command("ip", "netns", "del", j).Run()
 	}
 	for j, first := range h.hosts {
-		if strings.HasPrefix(first, fmt.Sprintf("# netlab lab=%s jail=", l.name)) {
+		if strings.HasPrefix(first, fmt.Sprintf("# netlab lab=%s ", l.name)) {
 			os.Remove(filepath.Join("/etc/netns", j, "hosts"))
 			os.Remove(filepath.Join("/etc/netns", j))
 		}

@@ -130,9 +130,9 @@ func (r result) String() string {
 		strings.Join(r.args, " "), r.code, r.signal, r.stdout, r.stderr)
 }
 
-// start prepares netlab with args and extra environment, in the lab's
-// directory and its own process group, so that a signal sent to the
-// group as a terminal sends ^C reaches only netlab and its children.
+// command prepares netlab with args and extra environment, in the lab's
+// directory and a process group of its own, so that no signal meant for
+// the test reaches it nor one meant for it the test.
 func (l *hardLab) command(env []string, args ...string) *exec.Cmd {
 	cmd := exec.Command(l.bin, args...)
 	cmd.Dir = l.dir

@@ -9,11 +9,14 @@ import (
 
 // testSignalEnv names the test-only hook that lets the hardening tests
 // pick the moment an apply or destroy is interrupted: "KILL:5" makes
-// netlab send itself SIGKILL once 5 steps have completed, "STOP:5"
-// SIGSTOP, and "INT:5" sends SIGINT to netlab's process group, as a
-// terminal's ^C does, so that the commands netlab runs get it too. Step
-// 0 is before the first step starts. Unset or malformed, it does
-// nothing. It exists for tests only.
+// netlab send itself SIGKILL once 5 steps have completed, "INT:5" SIGINT
+// and "STOP:5" SIGSTOP. Step 0 is before the first step starts. Unset or
+// malformed, it does nothing. It exists for tests only.
+//
+// SIGINT goes to netlab alone, not to its process group as a terminal's
+// ^C does: the host commands run in groups of their own, but a command
+// being forked is still in netlab's group for an instant (until the
+// child's setpgid), and a ^C landing then would make the test flaky.
 const testSignalEnv = "NETLAB_TEST_SIGNAL_AFTER"
 
 // testSignal is the parsed hook; the zero value never fires.
@@ -37,12 +40,7 @@ func testSignalFromEnv() testSignal {
 
 // at fires the hook when done steps have completed.
 func (h testSignal) at(done int) {
-	if h.sig == 0 || done != h.after {
-		return
+	if h.sig != 0 && done == h.after {
+		syscall.Kill(os.Getpid(), h.sig)
 	}
-	if h.sig == syscall.SIGINT {
-		syscall.Kill(-syscall.Getpgrp(), h.sig)
-		return
-	}
-	syscall.Kill(os.Getpid(), h.sig)
 }

@@ -216,24 +216,40 @@ func (p *Provider) daemonPid(s daemonSpec) int {
 }
 
 // daemonProcs returns the live processes of a daemon that its record may
-// not name: the process its own pid file names while it runs the
-// daemon's config file (sshd overwrites its environment with its process
-// title, so only this finds it), and those that carry its tag.
+// not name: first the process its own pid file names while it runs the
+// daemon's config file (the daemon itself, once it has detached; sshd
+// overwrites its environment with its process title, so only this finds
+// it), then those that carry its tag (a command, or a forking daemon
+// still starting).
 func (p *Provider) daemonProcs(lab, jail, daemon string) []procStat {
-	out := taggedProcs(p.daemonTag(lab, jail, daemon), false)
-	b, err := os.ReadFile(p.daemonFile(lab, jail, daemon, "pid"))
-	if err != nil {
-		return out
-	}
-	pid, err := strconv.Atoi(strings.TrimSpace(string(b)))
-	if err != nil || pid <= 0 || slices.ContainsFunc(out, func(st procStat) bool { return st.Pid == pid }) {
-		return out
-	}
-	st, err := readStat(pid)
-	if err == nil && !st.Dead() && cmdlineHas(pid, p.daemonFile(lab, jail, daemon, "conf")) {
+	var out []procStat
+	if st, ok := p.pidFileProc(lab, jail, daemon); ok {
 		out = append(out, st)
 	}
+	for _, st := range taggedProcs(p.daemonTag(lab, jail, daemon), false) {
+		if len(out) == 0 || st.Pid != out[0].Pid {
+			out = append(out, st)
+		}
+	}
 	return out
+}
+
+// pidFileProc returns the live process that the daemon's pid file names,
+// when it runs the daemon's config file.
+func (p *Provider) pidFileProc(lab, jail, daemon string) (procStat, bool) {
+	b, err := os.ReadFile(p.daemonFile(lab, jail, daemon, "pid"))
+	if err != nil {
+		return procStat{}, false
+	}
+	pid, err := strconv.Atoi(strings.TrimSpace(string(b)))
+	if err != nil || pid <= 0 {
+		return procStat{}, false
+	}
+	st, err := readStat(pid)
+	if err != nil || st.Dead() || !cmdlineHas(pid, p.daemonFile(lab, jail, daemon, "conf")) {
+		return procStat{}, false
+	}
+	return st, true
 }
 
 // stopProcs terminates the processes of a daemon that daemonProcs finds.

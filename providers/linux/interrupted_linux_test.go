@@ -222,6 +222,35 @@ func TestInterruptedDaemonStart(t *testing.T) {
 			}
 		})
 	}
+	t.Run("pid-file-before-a-starting-process", func(t *testing.T) {
+		// The daemon runs and wrote its pid file; a process of a start
+		// cut short still carries its tag and leads a process group, as
+		// the first process of a forking daemon does for an instant.
+		// sshd shows no tag of its own (it overwrites its environment).
+		d := plan.Daemon{Jail: "hint1", Name: "ssh", Addr: "daemon.hint1.ssh", Kind: plan.KindSSHD}
+		lab := interruptedLab(d)
+		p := newTestProvider(t, lab)
+		if _, err := p.CreateJail(ctx, lab.Name, lab.Jails[0]); err != nil {
+			t.Fatal(err)
+		}
+		started, err := p.StartDaemon(ctx, lab.Name, d)
+		if err != nil {
+			t.Fatal(err)
+		}
+		s, err := p.readSpec(lab.Name, d.Jail, d.Name)
+		if err != nil {
+			t.Fatal(err)
+		}
+		s.Pid, s.Start = 0, 0
+		if err := p.writeSpec(s); err != nil {
+			t.Fatal(err)
+		}
+		startTaggedLeader(t, p.daemonTag(lab.Name, d.Jail, d.Name))
+		obs := observe(t, p, lab)
+		if len(obs.Lab.Daemons) != 1 || obs.Lab.Daemons[0].IDs["pid"] != started.IDs["pid"] {
+			t.Fatalf("observed %+v, want the daemon's own pid %s", obs.Lab.Daemons, started.IDs["pid"])
+		}
+	})
 	t.Run("leftover-of-a-start", func(t *testing.T) {
 		// A process of the daemon's, not yet the daemon, outlived netlab.
 		d := plan.Daemon{Jail: "hint1", Name: "rip", Addr: "daemon.hint1.rip", Kind: plan.KindRIP}
@@ -306,6 +335,28 @@ func startTagged(t *testing.T, tag string) *exec.Cmd {
 	})
 	waitFor := time.Now().Add(2 * time.Second)
 	for !hasTag(readEnviron(cmd.Process.Pid), []byte(daemonTagEnv+"="+tag), false) && tag != "" && time.Now().Before(waitFor) {
+		time.Sleep(5 * time.Millisecond)
+	}
+	return cmd
+}
+
+// startTaggedLeader is startTagged for a process that leads its own
+// process group.
+func startTaggedLeader(t *testing.T, tag string) *exec.Cmd {
+	t.Helper()
+	cmd := exec.Command("sleep", "600")
+	cmd.Env = append(os.Environ(), daemonTagEnv+"="+tag)
+	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	exited := make(chan struct{})
+	go func() { cmd.Wait(); close(exited) }()
+	t.Cleanup(func() { cmd.Process.Kill(); <-exited })
+	for deadline := time.Now().Add(2 * time.Second); !hasTag(readEnviron(cmd.Process.Pid), []byte(daemonTagEnv+"="+tag), false); {
+		if time.Now().After(deadline) {
+			t.Fatal("the tagged process never showed its tag")
+		}
 		time.Sleep(5 * time.Millisecond)
 	}
 	return cmd
