@@ -207,6 +207,21 @@ func (p *Provider) daemonPid(s daemonSpec) int {
 	if s.running() {
 		return s.Pid
 	}
+	if s.Kind == plan.KindRIP || s.Kind == plan.KindSSHD {
+		// bird and sshd detach: a start that a crash interrupted may
+		// still be forking, and its first process would soon be gone.
+		// The daemon proper is the one its pid file names; give it a
+		// moment to write it.
+		for deadline := time.Now().Add(time.Second); time.Now().Before(deadline); {
+			if st, ok := p.pidFileProc(s.Lab, s.Jail, s.Name); ok {
+				return st.Pid
+			}
+			if len(taggedProcs(p.daemonTag(s.Lab, s.Jail, s.Name), false)) == 0 {
+				break
+			}
+			time.Sleep(20 * time.Millisecond)
+		}
+	}
 	for _, st := range p.daemonProcs(s.Lab, s.Jail, s.Name) {
 		if st.Pgrp == st.Pid {
 			return st.Pid
