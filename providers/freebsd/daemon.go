@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"path/filepath"
 	"strconv"
 	"strings"
 	"time"
@@ -48,11 +49,17 @@ func programOf(d plan.Daemon) string {
 // therefore gets -d (no fork of its own). sshd and bird detach themselves
 // and write their own pid files, each its own, since jails sharing "/"
 // would share the default one and stop each other's daemons.
+//
+// Every daemon's command line names the jail's runtime directory, which
+// is how DestroyJail tells the lab's processes from a user's: sshd and
+// bird through their files, daemon(8) through its title (-t), which ps
+// shows for the supervisor, whose child is the lab's by its parent.
 func (p *Provider) startArgs(lab string, d plan.Daemon, jailRoot string) ([]string, error) {
 	pid, _ := p.daemonFile(lab, d.Jail, jailRoot, d.Name, "pid")
 	logf, _ := p.daemonFile(lab, d.Jail, jailRoot, d.Name, "log")
+	title := filepath.Join(p.jailDir(lab, d.Jail), d.Name)
 	supervised := func(argv ...string) []string {
-		return append([]string{"daemon", "-f", "-p", pid, "-o", logf, "--"}, argv...)
+		return append([]string{"daemon", "-f", "-t", title, "-p", pid, "-o", logf, "--"}, argv...)
 	}
 	switch {
 	case d.Kind == plan.KindSSHD:
@@ -165,7 +172,7 @@ func (p *Provider) waitRunning(ctx context.Context, pidFile, jid, program string
 
 // runs reports whether pid is a live process of program in jail jid.
 func (p *Provider) runs(ctx context.Context, pid int, jid, program string) (bool, error) {
-	out, err := p.exec(ctx, "ps", "-ww", "-p", strconv.Itoa(pid), "-o", "pid,jid,command")
+	out, err := p.exec(ctx, "ps", "-ww", "-p", strconv.Itoa(pid), "-o", "pid,ppid,jid,command")
 	var xe *providers.ExecError
 	if err != nil && !(errors.As(err, &xe) && xe.ExitCode() == 1) {
 		return false, err // ps exits 1 when the pid is gone

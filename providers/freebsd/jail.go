@@ -189,9 +189,15 @@ func boolDigit(b bool) string {
 // DestroyJail implements plan.Provider with `jail -r JID`. Removing by JID
 // never touches a newer jail of the same name. The jail may linger dying
 // in the kernel; a new jail of the same name can be created meanwhile.
+// Since `jail -r` kills every process in the jail, one ps first checks
+// that the jail runs only the lab's daemons; otherwise it fails with
+// ErrForeignProcesses and leaves the jail alone.
 func (p *Provider) DestroyJail(ctx context.Context, lab string, j plan.Jail) error {
 	jid, m, err := p.jailRef(lab, j.Name)
 	if err != nil {
+		return fmt.Errorf("destroying jail %q: %w", j.Name, err)
+	}
+	if err := p.refuseForeignProcesses(ctx, lab, j.Name, jid); err != nil {
 		return fmt.Errorf("destroying jail %q: %w", j.Name, err)
 	}
 	if _, err := p.exec(ctx, "jail", "-r", jid); err != nil {

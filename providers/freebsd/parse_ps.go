@@ -9,12 +9,13 @@ import (
 )
 
 // psArgs are the arguments the provider gives ps(1): every process, full
-// command lines, with the jail id of each.
-var psArgs = []string{"ps", "-axww", "-o", "pid,jid,command"}
+// command lines, with the parent and the jail id of each.
+var psArgs = []string{"ps", "-axww", "-o", "pid,ppid,jid,command"}
 
-// process is one line of `ps -o pid,jid,command`.
+// process is one line of `ps -o pid,ppid,jid,command`.
 type process struct {
 	PID     int
+	PPID    int
 	JID     int
 	Command string
 }
@@ -26,26 +27,29 @@ func (p process) Program() string {
 	return path.Base(strings.TrimSuffix(word, ":"))
 }
 
-// parsePS reads `ps -o pid,jid,command` output. The header line and any
-// line that does not start with two numbers are skipped.
+// parsePS reads `ps -o pid,ppid,jid,command` output. The header line and
+// any line that does not start with three numbers are skipped.
 func parsePS(out []byte) []process {
 	var list []process
 	sc := bufio.NewScanner(bytes.NewReader(out))
 	sc.Buffer(make([]byte, 64*1024), 1024*1024)
 	for sc.Scan() {
-		line := strings.TrimLeft(sc.Text(), " ")
-		pidText, rest, _ := strings.Cut(line, " ")
-		pid, err := strconv.Atoi(pidText)
-		if err != nil {
-			continue
+		rest := sc.Text()
+		var nums [3]int
+		ok := true
+		for i := range nums {
+			var word string
+			word, rest, _ = strings.Cut(strings.TrimLeft(rest, " "), " ")
+			n, err := strconv.Atoi(word)
+			if err != nil {
+				ok = false
+				break
+			}
+			nums[i] = n
 		}
-		rest = strings.TrimLeft(rest, " ")
-		jidText, command, _ := strings.Cut(rest, " ")
-		jid, err := strconv.Atoi(jidText)
-		if err != nil {
-			continue
+		if ok {
+			list = append(list, process{PID: nums[0], PPID: nums[1], JID: nums[2], Command: strings.TrimLeft(rest, " ")})
 		}
-		list = append(list, process{PID: pid, JID: jid, Command: strings.TrimLeft(command, " ")})
 	}
 	return list
 }

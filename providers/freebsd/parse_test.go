@@ -182,22 +182,24 @@ func TestParseJLS(t *testing.T) {
 }
 
 func TestParsePS(t *testing.T) {
-	out := "  PID JID COMMAND\n" +
-		"    1   0 /sbin/init\n" +
-		" 1235   3 routed -s -m -d\n" +
-		" 1236   3 sshd: /usr/sbin/sshd -o PidFile=/var/run/x.pid [listener] 0 of 10-100 startups\n" +
-		"12001  12 /usr/local/bin/python3 -m http.server 8080\n"
+	out := "  PID  PPID JID COMMAND\n" +
+		"    1     0   0 /sbin/init\n" +
+		" 1234     1   3 daemon: /var/run/netlab/l/jails/r1/rip[1235] (daemon)\n" +
+		" 1235  1234   3 routed -s -m -d\n" +
+		" 1236     1   3 sshd: /usr/sbin/sshd -o PidFile=/var/run/x.pid [listener] 0 of 10-100 startups\n" +
+		"12001 11990  12 /usr/local/bin/python3 -m http.server 8080\n"
 	got := parsePS([]byte(out))
 	want := []process{
-		{1, 0, "/sbin/init"},
-		{1235, 3, "routed -s -m -d"},
-		{1236, 3, "sshd: /usr/sbin/sshd -o PidFile=/var/run/x.pid [listener] 0 of 10-100 startups"},
-		{12001, 12, "/usr/local/bin/python3 -m http.server 8080"},
+		{1, 0, 0, "/sbin/init"},
+		{1234, 1, 3, "daemon: /var/run/netlab/l/jails/r1/rip[1235] (daemon)"},
+		{1235, 1234, 3, "routed -s -m -d"},
+		{1236, 1, 3, "sshd: /usr/sbin/sshd -o PidFile=/var/run/x.pid [listener] 0 of 10-100 startups"},
+		{12001, 11990, 12, "/usr/local/bin/python3 -m http.server 8080"},
 	}
 	if !reflect.DeepEqual(got, want) {
 		t.Fatalf("got %+v\nwant %+v", got, want)
 	}
-	programs := []string{"init", "routed", "sshd", "python3"}
+	programs := []string{"init", "daemon", "routed", "sshd", "python3"}
 	for i, p := range got {
 		if p.Program() != programs[i] {
 			t.Errorf("Program() of %q = %q, want %q", p.Command, p.Program(), programs[i])

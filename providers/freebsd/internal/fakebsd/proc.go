@@ -8,9 +8,10 @@ import (
 	"strings"
 )
 
-// ps is ps(1) with -a -x -w, -p, -J and -o (keywords pid, ppid, jid,
-// stat, command/args, comm, with "=" headers). In a jail it sees only the
-// jail's processes. Selecting by -p or -J and matching nothing exits 1.
+// ps is ps(1) with -a -x -w, -p, -J (jail ids or names) and -o
+// (keywords pid, ppid, jid, stat, command/args, comm, with "=" headers).
+// In a jail it sees only the jail's processes. Selecting by -p or -J and
+// matching nothing exits 1.
 func (c *cmd) ps(args []string) int {
 	opts, rest, bad := flags(args, "opJ")
 	if bad != 0 || len(rest) > 0 {
@@ -20,7 +21,7 @@ func (c *cmd) ps(args []string) int {
 	if err != nil {
 		return c.fail("ps: %s: keyword not found", err)
 	}
-	pids, jids := idSet(opts['p']), idSet(opts['J'])
+	pids, jids := idSet(opts['p']), c.jailIDSet(opts['J'])
 	var procs []*Proc
 	for _, p := range c.w.Procs {
 		if c.jail != nil && p.JID != c.jail.JID {
@@ -70,6 +71,20 @@ func idSet(lists []string) map[int]bool {
 		for _, f := range strings.FieldsFunc(l, func(r rune) bool { return r == ',' || r == ' ' }) {
 			if n, err := strconv.Atoi(f); err == nil {
 				set[n] = true
+			}
+		}
+	}
+	return set
+}
+
+// jailIDSet reads -J lists, whose words are jail ids or names of live
+// jails.
+func (c *cmd) jailIDSet(lists []string) map[int]bool {
+	set := idSet(lists)
+	for _, l := range lists {
+		for _, f := range strings.Split(l, ",") {
+			if j := c.w.liveJail(f); j != nil {
+				set[j.JID] = true
 			}
 		}
 	}
@@ -221,7 +236,8 @@ func (c *cmd) kill(args []string) int {
 var foreground = map[string]string{"routed": "-d", "sshd": "-D", "bird": "-f", "sleep": ""}
 
 // daemon is daemon(8): -p child pid file, -P supervisor pid file, -o
-// output file, -f. The supervisor stays as long as the child does. A
+// output file, -t title (what ps shows for the supervisor in place of
+// the program's name), -f. The supervisor stays as long as the child does. A
 // program that forks on its own leaves the pid file naming a process that
 // has already exited, as with the real tool.
 func (c *cmd) daemon(args []string) int {
@@ -235,7 +251,11 @@ func (c *cmd) daemon(args []string) int {
 	sup.Kind = "daemon"
 	child := c.w.spawn(c.jid(), sup.PID, argv)
 	sup.Child = child.PID
-	sup.Title = fmt.Sprintf("daemon: %s[%d] (daemon)", prog, child.PID)
+	title := prog
+	if t := first(opts['t']); t != "" {
+		title = t
+	}
+	sup.Title = fmt.Sprintf("daemon: %s[%d] (daemon)", title, child.PID)
 	if f := first(opts['p']); f != "" {
 		c.writeFile(f, fmt.Sprintf("%d\n", child.PID))
 	}
