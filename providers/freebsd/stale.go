@@ -14,6 +14,7 @@ import (
 // observation would show and no destroy would reach. jls runs only when
 // there is such a directory. No apply runs while Sync does.
 func (p *Provider) removeStaleJailDirs(ctx context.Context, lab string, keep map[string]bool) error {
+	p.removeEmptyJailDirs(lab, keep)
 	names, err := p.listJailMarkers(lab)
 	if err != nil {
 		return err
@@ -61,4 +62,18 @@ func jailLive(live []jailInfo, name string, jid int) bool {
 		}
 	}
 	return false
+}
+
+// removeEmptyJailDirs removes the empty runtime directories of jails not
+// in keep: what a crash inside removing a jail's directory leaves, with
+// no marker left to find it by.
+func (p *Provider) removeEmptyJailDirs(lab string, keep map[string]bool) {
+	jails := filepath.Join(p.labDir(lab), "jails")
+	entries, _ := os.ReadDir(jails)
+	for _, e := range entries {
+		if e.IsDir() && !keep[e.Name()] {
+			os.Remove(filepath.Join(jails, e.Name())) // fails unless empty
+		}
+	}
+	removeEmptyDirs(jails, p.runDir)
 }
