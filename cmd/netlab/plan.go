@@ -2,6 +2,7 @@ package main
 
 import (
 	"encoding/json"
+	"io"
 	"fmt"
 
 	"github.com/spf13/cobra"
@@ -77,7 +78,7 @@ type jsonPlan struct {
 	} `json:"summary"`
 }
 
-func writeJSONPlan(w interface{ Write([]byte) (int, error) }, p *plan.Plan) error {
+func writeJSONPlan(w io.Writer, p *plan.Plan) error {
 	jp := jsonPlan{FormatVersion: "1", Lab: p.Lab, Provider: p.Provider, Destroy: p.Destroy, Changes: p.Changes}
 	if jp.Changes == nil {
 		jp.Changes = []plan.Change{}
