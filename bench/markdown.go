@@ -45,6 +45,10 @@ func (r *Report) Markdown(w io.Writer) {
 
 	r.routedemo(w)
 	r.freebsd(w)
+	if len(r.Notes) > 0 {
+		fmt.Fprintf(w, "\n")
+		w.Write(r.Notes)
+	}
 }
 
 func (r *Report) machine(w io.Writer) {

@@ -18,6 +18,9 @@ type Report struct {
 	// RoutedemoSkipped says why routedemo was not measured, if it was not.
 	RoutedemoSkipped string
 	FreeBSD          []ExecCount
+	// Notes is Markdown appended to the report: the analysis of what the
+	// figures show, kept by hand in bench/notes.md.
+	Notes []byte
 }
 
 // ExecCount is how many processes the FreeBSD provider ran for one
@@ -178,16 +181,22 @@ func spread(x *Series) string {
 	return dur(lo) + " - " + dur(hi)
 }
 
-// sortedCounts orders FreeBSD counts by lab, then operation order.
+// sortedCounts orders FreeBSD counts by lab, in the order the labs
+// first appear, then by operation.
 func sortedCounts(c []ExecCount) []ExecCount {
 	out := append([]ExecCount(nil), c...)
-	rank := map[string]int{}
+	rank, lab := map[string]int{}, map[string]int{}
 	for i, op := range ops {
 		rank[op] = i
 	}
+	for _, x := range c {
+		if _, ok := lab[x.Lab]; !ok {
+			lab[x.Lab] = len(lab)
+		}
+	}
 	sort.SliceStable(out, func(i, j int) bool {
 		if out[i].Lab != out[j].Lab {
-			return out[i].Lab < out[j].Lab
+			return lab[out[i].Lab] < lab[out[j].Lab]
 		}
 		return rank[out[i].Op] < rank[out[j].Op]
 	})

@@ -35,6 +35,7 @@ func run() error {
 		rdRuns    int
 		freebsd   string
 		out       string
+		notes     string
 		mininet   bool
 	)
 	flag.StringVar(&c.Netlab, "netlab", "", "the netlab binary to measure")
@@ -49,6 +50,7 @@ func run() error {
 	flag.IntVar(&rdRuns, "routedemo-runs", 5, "runs of routedemo")
 	flag.StringVar(&freebsd, "freebsd-execs", "", "JSON lines of FreeBSD execution counts to include")
 	flag.StringVar(&out, "out", "", "write the Markdown report here")
+	flag.StringVar(&notes, "notes", "", "Markdown file to append to the report (bench/notes.md)")
 	flag.Parse()
 	if c.Netlab == "" || c.Floor == "" {
 		return errors.New("-netlab and -floor are required")
@@ -102,6 +104,11 @@ func run() error {
 		}
 	}
 	r.Machine.LoadEnd = bench.Describe().LoadStart
+	if notes != "" {
+		if r.Notes, err = os.ReadFile(notes); err != nil {
+			return err
+		}
+	}
 
 	r.Table(os.Stdout)
 	if out != "" {
