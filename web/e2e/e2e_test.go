@@ -34,7 +34,12 @@ func TestWebViewInChromium(t *testing.T) {
 	}
 	for _, j := range routedemo {
 		if _, err := os.Lstat(filepath.Join("/run/netns", j)); err == nil {
-			t.Fatalf("network namespace %s exists already: another routedemo lab is up; destroy it first", j)
+			// Never touch a routedemo someone is running (the README's
+			// demo); under CI nothing else runs, so it is a failure there.
+			if os.Getenv("CI") == "true" {
+				t.Fatalf("network namespace %s exists already: another routedemo lab is up; destroy it first", j)
+			}
+			t.Skipf("network namespace %s exists: a routedemo lab is running here; destroy it to run this test", j)
 		}
 	}
 	if _, err := os.Stat("node_modules/playwright-core"); err != nil {
