@@ -21,6 +21,10 @@ const forwardingKey = "net.inet.ip.forwarding"
 // sets forwarding and the jail's sysctls, and brings lo0 up. A marker
 // written before and after `jail -c` tags the jail as the lab's; when a
 // later step fails, the jail is removed again.
+//
+// TODO: a jail whose path is not "/" gets no devfs, which sshd needs; it
+// would take `mount.devfs` at create and an unmount that `jail -r` without
+// a jail.conf does not do, so the jail root must bring its own /dev.
 func (p *Provider) CreateJail(ctx context.Context, lab string, j plan.Jail) (plan.Jail, error) {
 	path := j.Path
 	if path == "" {

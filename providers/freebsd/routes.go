@@ -3,7 +3,6 @@ package freebsd
 import (
 	"context"
 	"fmt"
-	"sort"
 
 	"github.com/netlab/netlab/plan"
 )
@@ -55,8 +54,7 @@ func (p *Provider) SetRoutes(ctx context.Context, lab, jail string, routes []pla
 	return nil
 }
 
-// staticRoutes reads the static gateway routes of a jail, sorted by
-// destination.
+// staticRoutes reads the static gateway routes of a jail.
 func (p *Provider) staticRoutes(ctx context.Context, jid string) ([]plan.Route, error) {
 	out, err := p.exec(ctx, append([]string{"jexec", jid}, netstatArgs...)...)
 	if err != nil {
@@ -72,12 +70,5 @@ func (p *Provider) staticRoutes(ctx context.Context, jid string) ([]plan.Route, 
 			routes = append(routes, plan.Route{To: e.To, Via: e.Via()})
 		}
 	}
-	sort.Slice(routes, func(i, j int) bool {
-		a, b := routes[i].To, routes[j].To
-		if c := a.Addr().Compare(b.Addr()); c != 0 {
-			return c < 0
-		}
-		return a.Bits() < b.Bits()
-	})
 	return routes, nil
 }

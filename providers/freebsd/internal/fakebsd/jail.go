@@ -194,18 +194,7 @@ func (c *cmd) jailModify(words []string, opts map[byte][]string) int {
 
 // jls is jls(8) in default, parameter (-n) and libxo JSON modes.
 func (c *cmd) jls(args []string) int {
-	var libxo string
-	var plain []string
-	for i := 0; i < len(args); i++ {
-		switch {
-		case args[i] == "--libxo" && i+1 < len(args):
-			libxo, i = args[i+1], i+1
-		case strings.HasPrefix(args[i], "--libxo="):
-			libxo = strings.TrimPrefix(args[i], "--libxo=")
-		default:
-			plain = append(plain, args[i])
-		}
-	}
+	libxo, plain := splitLibxo(args)
 	opts, params, bad := flags(plain, "j")
 	if bad != 0 || (libxo != "" && libxo != "json") {
 		return c.fail("usage: jls [-dhNnqv] [-j jail] [param ...]")

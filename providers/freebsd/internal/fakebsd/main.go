@@ -158,6 +158,21 @@ func flags(args []string, withArg string) (opts map[byte][]string, rest []string
 	return opts, args, 0
 }
 
+// splitLibxo takes libxo's "--libxo FMT" or "--libxo=FMT" out of args.
+func splitLibxo(args []string) (format string, rest []string) {
+	for i := 0; i < len(args); i++ {
+		switch {
+		case args[i] == "--libxo" && i+1 < len(args):
+			format, i = args[i+1], i+1
+		case strings.HasPrefix(args[i], "--libxo="):
+			format = strings.TrimPrefix(args[i], "--libxo=")
+		default:
+			rest = append(rest, args[i])
+		}
+	}
+	return format, rest
+}
+
 func sortBy[T any](list []T, less func(a, b T) bool) {
 	sort.SliceStable(list, func(i, j int) bool { return less(list[i], list[j]) })
 }

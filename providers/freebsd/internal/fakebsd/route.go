@@ -190,18 +190,7 @@ func (w *World) ifaceFor(id int, via netip.Addr) string {
 
 // netstat is `netstat -rn [-W] [-f inet] [--libxo json]`.
 func (c *cmd) netstat(args []string) int {
-	var libxo string
-	var plain []string
-	for i := 0; i < len(args); i++ {
-		switch {
-		case args[i] == "--libxo" && i+1 < len(args):
-			libxo, i = args[i+1], i+1
-		case strings.HasPrefix(args[i], "--libxo="):
-			libxo = strings.TrimPrefix(args[i], "--libxo=")
-		default:
-			plain = append(plain, args[i])
-		}
-	}
+	libxo, plain := splitLibxo(args)
 	opts, rest, bad := flags(plain, "fj")
 	_, r := opts['r']
 	if bad != 0 || !r || len(rest) > 0 {
@@ -223,17 +212,23 @@ func (c *cmd) netstat(args []string) int {
 	return 0
 }
 
+// destText renders a destination as netstat -rn does: "default", a host
+// address, or a prefix.
+func destText(p netip.Prefix) string {
+	switch p.Bits() {
+	case 0:
+		return "default"
+	case 32:
+		return p.Addr().String()
+	}
+	return p.String()
+}
+
 func (c *cmd) netstatText(entries []rtEntry, wide, inetOnly bool) {
 	dw, gw, nw := 18, 18, 8
 	rows := make([][4]string, 0, len(entries))
 	for _, e := range entries {
-		dest := e.to.String()
-		switch {
-		case e.to.Bits() == 0:
-			dest = "default"
-		case e.to.Bits() == 32:
-			dest = e.to.Addr().String()
-		}
+		dest := destText(e.to)
 		netif := e.netif
 		if !wide && len(netif) > 8 {
 			netif = netif[:8]
@@ -258,13 +253,7 @@ func (c *cmd) netstatText(entries []rtEntry, wide, inetOnly bool) {
 func (c *cmd) netstatJSON(entries []rtEntry) {
 	var rt []map[string]any
 	for _, e := range entries {
-		dest := e.to.String()
-		switch {
-		case e.to.Bits() == 0:
-			dest = "default"
-		case e.to.Bits() == 32:
-			dest = e.to.Addr().String()
-		}
+		dest := destText(e.to)
 		rt = append(rt, map[string]any{"destination": dest, "gateway": e.gw, "flags": e.flags,
 			"weight": 1, "interface-name": e.netif})
 	}
