@@ -10,20 +10,9 @@ import (
 	"strings"
 	"testing"
 	"time"
-)
 
-// needRoot skips a test that builds real namespaces, except under CI,
-// where it must run.
-func needRoot(t *testing.T) {
-	t.Helper()
-	if os.Geteuid() == 0 {
-		return
-	}
-	if os.Getenv("CI") == "true" {
-		t.Fatal("this test needs root, and CI runs as root")
-	}
-	t.Skip("needs root to create network namespaces (runs under CI)")
-}
+	"github.com/netlab/netlab/internal/roottest"
+)
 
 // build compiles a package of this module into dir and returns the
 // binary's path.
@@ -40,7 +29,7 @@ func build(t *testing.T, dir, pkg string) string {
 // TestSmoke runs the whole harness once on a four-jail lab: every tool
 // but Mininet, every operation, and the report.
 func TestSmoke(t *testing.T) {
-	needRoot(t)
+	roottest.Need(t)
 	bin := t.TempDir()
 	c := Config{
 		Netlab:  build(t, bin, "github.com/netlab/netlab/cmd/netlab"),
@@ -96,7 +85,7 @@ func TestSmoke(t *testing.T) {
 // five RIP routers: nltq1 reaches nltq3 through nltq2 until that link is
 // cut, then the long way round.
 func TestRoutedemoSmoke(t *testing.T) {
-	needRoot(t)
+	roottest.Need(t)
 	bin := t.TempDir()
 	netlab := build(t, bin, "github.com/netlab/netlab/cmd/netlab")
 	lab := filepath.Join(t.TempDir(), "ring.hcl")

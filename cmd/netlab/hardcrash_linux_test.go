@@ -9,6 +9,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/netlab/netlab/internal/roottest"
 )
 
 // interrupted runs apply or destroy with the test hook that sends sig to
@@ -69,7 +71,7 @@ func allStepsDone(stderr string) bool {
 // the file says, with a consistent state and nothing leaked or
 // duplicated, and destroy must then leave nothing behind.
 func TestCrashDuringApply(t *testing.T) {
-	needRoot(t)
+	roottest.Need(t)
 	bin := buildNetlab(t)
 	for _, sig := range []string{"KILL", "INT"} {
 		t.Run(sig, func(t *testing.T) {
@@ -93,7 +95,7 @@ func TestCrashDuringApply(t *testing.T) {
 // TestCrashDuringApplyThenDestroy kills the demo lab's apply after each
 // number of steps and destroys what it left: nothing may remain.
 func TestCrashDuringApplyThenDestroy(t *testing.T) {
-	needRoot(t)
+	roottest.Need(t)
 	bin := buildNetlab(t)
 	src, shape := demoLab("hardcrash", jailPrefix)
 	lab := newHardLab(t, bin, "hardcrash", src, shape)
@@ -111,7 +113,7 @@ func TestCrashDuringApplyThenDestroy(t *testing.T) {
 // TestCrashDuringDestroy interrupts the demo lab's destroy after each
 // number of completed steps, then destroys again: nothing may remain.
 func TestCrashDuringDestroy(t *testing.T) {
-	needRoot(t)
+	roottest.Need(t)
 	bin := buildNetlab(t)
 	for _, sig := range []string{"KILL", "INT"} {
 		t.Run(sig, func(t *testing.T) {

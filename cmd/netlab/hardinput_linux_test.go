@@ -13,6 +13,8 @@ import (
 	"sort"
 	"strings"
 	"testing"
+
+	"github.com/netlab/netlab/internal/roottest"
 )
 
 // invalidCases lists the invalid lab files of the repository and those
@@ -67,7 +69,7 @@ var jailLabel = regexp.MustCompile(`jail\s+"([A-Za-z0-9_-]+)"`)
 // file names, never panics, and leaves no namespace, runtime directory
 // or state file behind.
 func TestInvalidCasesChangeNothing(t *testing.T) {
-	needRoot(t)
+	roottest.Need(t)
 	bin := buildNetlab(t)
 	for _, src := range invalidCases(t) {
 		name := strings.TrimSuffix(filepath.Base(src), ".hcl")

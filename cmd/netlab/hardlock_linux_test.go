@@ -14,6 +14,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/netlab/netlab/internal/roottest"
 )
 
 // stopped starts netlab with args and the hook that stops it (SIGSTOP)
@@ -120,7 +122,7 @@ func TestLockRefusesASecondRun(t *testing.T) {
 // runtime directory as labs on one host do: both succeed, each is
 // exactly as its file says, and destroying one leaves the other intact.
 func TestTwoLabsAtOnce(t *testing.T) {
-	needRoot(t)
+	roottest.Need(t)
 	bin := buildNetlab(t)
 	srcA, shapeA := demoLab("hardconca", jailPrefix+"a")
 	srcB, shapeB := demoLab("hardconcb", jailPrefix+"b")

@@ -8,13 +8,15 @@ import (
 	"os"
 	"strings"
 	"testing"
+
+	"github.com/netlab/netlab/internal/roottest"
 )
 
 // demo builds the test's lab of the routing demo's shape (jails
 // jailName(1) to jailName(9)).
 func demo(t *testing.T, name string) *hardLab {
 	t.Helper()
-	needRoot(t)
+	roottest.Need(t)
 	src, shape := demoLab(name, jailPrefix)
 	return newHardLab(t, buildNetlab(t), name, src, shape)
 }

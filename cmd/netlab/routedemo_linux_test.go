@@ -11,20 +11,9 @@ import (
 	"strings"
 	"testing"
 	"time"
-)
 
-// needRoot skips a test that builds real labs, except under CI, where it
-// must run.
-func needRoot(t *testing.T) {
-	t.Helper()
-	if os.Geteuid() == 0 {
-		return
-	}
-	if os.Getenv("CI") == "true" {
-		t.Fatal("this integration test needs root, and CI runs as root")
-	}
-	t.Skip("needs root to create network namespaces (runs under CI)")
-}
+	"github.com/netlab/netlab/internal/roottest"
+)
 
 // netlab runs the command in-process with the real providers and returns
 // its stdout, stderr and exit status.
@@ -108,7 +97,7 @@ func hops(out string) []string {
 }
 
 func TestRoutedemoAcceptance(t *testing.T) {
-	needRoot(t)
+	roottest.Need(t)
 	jails := []string{"vm1", "vm2", "vm3", "vm4", "vm5", "vm6", "vm7", "vm8", "vm9"}
 	for _, j := range jails {
 		if _, err := os.Stat(filepath.Join("/run/netns", j)); err == nil && os.Getenv("CI") != "true" {
@@ -234,7 +223,7 @@ func removeBlock(t *testing.T, path, head string) {
 }
 
 func TestValidCasesApplyPlanCleanAndDestroy(t *testing.T) {
-	needRoot(t)
+	roottest.Need(t)
 	files, _ := filepath.Glob("../../plan/testdata/cases/valid/*.hcl")
 	if len(files) == 0 {
 		t.Fatal("no valid cases found")

@@ -14,20 +14,9 @@ import (
 	"time"
 
 	"github.com/netlab/netlab/plan"
-)
 
-// needRoot skips a test that needs root and a real kernel, unless CI=true,
-// where such tests must run.
-func needRoot(t *testing.T) {
-	t.Helper()
-	if os.Geteuid() == 0 {
-		return
-	}
-	if os.Getenv("CI") == "true" {
-		t.Fatal("this test needs root (network namespaces); CI=true does not allow skipping it")
-	}
-	t.Skip("needs root to create network namespaces; run as root or with CI=true")
-}
+	"github.com/netlab/netlab/internal/roottest"
+)
 
 // testLog collects the provider's debug log and prints it when the test
 // fails.
@@ -47,7 +36,7 @@ func (l *testLog) Write(b []byte) (int, error) {
 // fails.
 func newTestProvider(t *testing.T, lab *plan.Lab) *Provider {
 	t.Helper()
-	needRoot(t)
+	roottest.Need(t)
 	log := &testLog{}
 	p := New(Options{RunDir: t.TempDir(), Log: log, Settle: 50 * time.Millisecond})
 	t.Cleanup(func() {

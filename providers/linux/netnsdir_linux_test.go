@@ -10,6 +10,8 @@ import (
 
 	"github.com/netlab/netlab/plan"
 	"golang.org/x/sys/unix"
+
+	"github.com/netlab/netlab/internal/roottest"
 )
 
 // innerEnv marks the copy of the test binary that runs inside a private
@@ -48,7 +50,7 @@ func netnsMount(t *testing.T) (string, bool) {
 // created, then `ip netns add` turns the directory into a mount point,
 // and the jail must still be deletable.
 func TestNetnsDirSurvivesIPNetnsAdd(t *testing.T) {
-	needRoot(t)
+	roottest.Need(t)
 	lookPath(t, "unshare")
 	lookPath(t, "ip")
 	if os.Getenv(innerEnv) == "1" {

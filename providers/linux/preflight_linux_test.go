@@ -10,10 +10,12 @@ import (
 	"testing"
 
 	"github.com/netlab/netlab/plan"
+
+	"github.com/netlab/netlab/internal/roottest"
 )
 
 func TestPreflight(t *testing.T) {
-	needRoot(t)
+	roottest.Need(t)
 	lab := &plan.Lab{Name: "x", Daemons: []plan.Daemon{{Kind: plan.KindRIP}, {Kind: plan.KindSSHD}}}
 	if err := New(Options{}).Preflight(context.Background(), lab); err != nil {
 		t.Errorf("Preflight on this host: %v", err)
@@ -61,7 +63,7 @@ func TestPreflightUnprivileged(t *testing.T) {
 		}
 		os.Exit(0)
 	}
-	needRoot(t)
+	roottest.Need(t)
 	lookPath(t, "setpriv")
 	cmd := exec.Command("setpriv", "--reuid=65534", "--regid=65534", "--clear-groups",
 		"--inh-caps=-all", "--bounding-set=-all", os.Args[0], "-test.run=^TestPreflightUnprivileged$")

@@ -13,20 +13,9 @@ import (
 	"time"
 
 	"github.com/netlab/netlab/plan"
-)
 
-// needRoot skips a test that needs root, unless CI is "true", where it
-// fails instead.
-func needRoot(t *testing.T) {
-	t.Helper()
-	if os.Geteuid() == 0 {
-		return
-	}
-	if os.Getenv("CI") == "true" {
-		t.Fatal("this test needs root, and CI=true forbids skipping it")
-	}
-	t.Skip("skipping: needs root to create network namespaces (run as root or with CI=true)")
-}
+	"github.com/netlab/netlab/internal/roottest"
+)
 
 // testLab is three namespaces in a row, a - b - c, with b forwarding:
 // links ab (10.211.1.0/24) and bc (10.211.2.0/24), tagged for lab
@@ -154,7 +143,7 @@ func hops(ps []plan.Packet) []hop {
 }
 
 func TestCaptureNamespaces(t *testing.T) {
-	needRoot(t)
+	roottest.Need(t)
 	l := newTestLab(t)
 	col := &collector{started: make(chan string, 3)}
 	ctx, cancel := context.WithCancel(context.Background())
