@@ -167,13 +167,11 @@ func (d *differ) jails(desired, live *Lab) {
 			attrs := diffAttrs(jailAttrs(have), jailAttrs(want))
 			c := Change{Addr: want.Addr, Type: TypeJail, Name: name, Attrs: attrs,
 				Before: &Resource{Jail: have}, After: &Resource{Jail: want}}
-			if reason := replaceReason(have.Broken, attrs); reason != "" {
-				c.Action, c.Reason = Replace, reason
-				d.replaced[name] = want.Addr
-			} else if len(attrs) > 0 {
-				c.Action = Update
-			} else {
+			if !c.decide(replaceReason(have.Broken, attrs)) {
 				continue
+			}
+			if c.Action == Replace {
+				d.replaced[name] = want.Addr
 			}
 			d.add(c)
 		}
@@ -199,14 +197,9 @@ func (d *differ) links(desired, live *Lab) {
 			if reason == "" {
 				reason = d.followsJail(have.Ends[0].Jail, have.Ends[1].Jail)
 			}
-			if reason != "" {
-				c.Action, c.Reason = Replace, reason
-			} else if len(attrs) > 0 {
-				c.Action = Update
-			} else {
-				continue
+			if c.decide(reason) {
+				d.add(c)
 			}
-			d.add(c)
 		}
 	}
 }
@@ -231,16 +224,29 @@ func (d *differ) daemons(desired, live *Lab) {
 			if reason == "" {
 				reason = d.followsJail(have.Jail)
 			}
-			if reason != "" {
-				c.Action, c.Reason = Replace, reason
-			} else if len(attrs) > 0 {
-				c.Action, c.Reason = Update, "the daemon restarts"
-			} else {
+			if !c.decide(reason) {
 				continue
+			}
+			if c.Action == Update {
+				c.Reason = "the daemon restarts"
 			}
 			d.add(c)
 		}
 	}
+}
+
+// decide sets c's action from the reason it must be replaced (if any)
+// and its changed attributes, and reports whether c changes anything.
+func (c *Change) decide(replace string) bool {
+	switch {
+	case replace != "":
+		c.Action, c.Reason = Replace, replace
+	case len(c.Attrs) > 0:
+		c.Action = Update
+	default:
+		return false
+	}
+	return true
 }
 
 // followsJail returns why a link or daemon in one of jails must be
