@@ -297,14 +297,25 @@ var daemonFiles = map[string][]string{
 	"sshd": {"conf", "daemon", "key", "key.pub", "log", "pid"},
 }
 
-// compareFiles wants the runtime directory to hold the lab's jails with
-// their markers and daemon files, and nothing else but daemon logs and
-// host keys, which outlive their daemons.
+// compareFiles wants the runtime directory to hold the lab's markers
+// file, naming exactly the lab's jails, and a directory for each jail
+// with daemons, holding its UTS namespace and its daemons' files; nothing
+// else but daemon logs and host keys, which outlive their daemons, and
+// the UTS namespaces of live jails whose daemons are gone.
 func (h hostView) compareFiles(l *hardLab, want labShape) []string {
+	var problems []string
 	expected := map[string]bool{}
+	if len(want.jails) > 0 {
+		markers := filepath.Join(l.name, "jails.markers")
+		expected[markers] = true
+		if got := markedJails(filepath.Join(l.runDir, markers)); !slices.Equal(got, sorted(want.jails)) {
+			problems = append(problems, fmt.Sprintf("the markers file names jails %v, want %v", got, sorted(want.jails)))
+		}
+	}
 	for _, j := range want.jails {
-		expected[filepath.Join(l.name, j, "jail.json")] = true
-		expected[filepath.Join(l.name, j, "uts")] = true
+		if len(want.daemons[j]) > 0 {
+			expected[filepath.Join(l.name, j, "uts")] = true
+		}
 		for _, d := range want.daemons[j] {
 			exts, ok := daemonFiles[d]
 			if !ok {
@@ -315,11 +326,10 @@ func (h hostView) compareFiles(l *hardLab, want labShape) []string {
 			}
 		}
 	}
-	var problems []string
 	for _, f := range h.files {
 		jail := strings.Split(f, "/")
 		kept := len(jail) == 3 && slices.Contains(want.jails, jail[1]) &&
-			(strings.HasSuffix(f, ".log") || strings.HasSuffix(f, ".key") || strings.HasSuffix(f, ".key.pub"))
+			(strings.HasSuffix(f, ".log") || strings.HasSuffix(f, ".key") || strings.HasSuffix(f, ".key.pub") || jail[2] == "uts")
 		if !expected[f] && !kept {
 			problems = append(problems, "stray runtime file "+f)
 		}
@@ -329,6 +339,30 @@ func (h hostView) compareFiles(l *hardLab, want labShape) []string {
 		problems = append(problems, "missing runtime file "+f)
 	}
 	return problems
+}
+
+// markedJails reads a markers file the way the provider does: the jails
+// whose last line does not say they are gone, sorted. Lines that do not
+// parse are skipped.
+func markedJails(path string) []string {
+	b, _ := os.ReadFile(path)
+	live := map[string]bool{}
+	for _, line := range strings.Split(string(b), "\n") {
+		var m struct {
+			Jail string `json:"jail"`
+			Gone bool   `json:"gone"`
+		}
+		if json.Unmarshal([]byte(line), &m) == nil && m.Jail != "" {
+			live[m.Jail] = !m.Gone
+		}
+	}
+	var out []string
+	for j, ok := range live {
+		if ok {
+			out = append(out, j)
+		}
+	}
+	return sorted(out)
 }
 
 func sorted(xs []string) []string {

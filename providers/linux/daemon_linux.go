@@ -15,7 +15,6 @@ import (
 
 	"github.com/netlab/netlab/plan"
 	"github.com/netlab/netlab/providers"
-	"golang.org/x/sys/unix"
 )
 
 // ErrExited reports a daemon that exited right after it was started.
@@ -159,9 +158,14 @@ func (p *Provider) launch(ctx context.Context, s *daemonSpec, d plan.Daemon) err
 	return err
 }
 
+// writeSpec records s in the jail's directory, which the jail's first
+// daemon makes.
 func (p *Provider) writeSpec(s daemonSpec) error {
 	b, err := json.MarshalIndent(s, "", "  ")
 	if err != nil {
+		return err
+	}
+	if err := os.MkdirAll(p.jailDir(s.Lab, s.Jail), 0o755); err != nil {
 		return err
 	}
 	return writeFileAtomic(p.daemonFile(s.Lab, s.Jail, s.Name, "daemon"), append(b, '\n'))
@@ -295,19 +299,23 @@ func (p *Provider) stopUnrecorded(lab, jail string) error {
 }
 
 // jailArgv wraps argv so that it runs in the jail: nsenter enters the
-// UTS namespace, and `ip netns exec` the network namespace with the
-// jail's /etc/netns files mounted over /etc. Both exec their successor,
-// so the final program keeps the pid of the process started.
+// UTS namespace (made now if the jail has none yet), and `ip netns exec`
+// the network namespace with the jail's /etc/netns files mounted over
+// /etc. Both exec their successor, so the final program keeps the pid of
+// the process started.
 func (p *Provider) jailArgv(lab, jail string, argv ...string) ([]string, error) {
-	m, err := p.readMarker(lab, jail)
+	e, err := p.openJail(lab, jail)
 	if err != nil {
 		return nil, err
 	}
-	fd, err := p.openUTS(m) // refuses a UTS namespace the jail does not own
+	m, err := p.markerOf(e)
 	if err != nil {
 		return nil, err
 	}
-	unix.Close(fd)
+	uts, err := p.jailUTS(m)
+	if err != nil {
+		return nil, err
+	}
 	nsenter, err := toolNsenter.path()
 	if err != nil {
 		return nil, err
@@ -316,7 +324,7 @@ func (p *Provider) jailArgv(lab, jail string, argv ...string) ([]string, error) 
 	if err != nil {
 		return nil, err
 	}
-	out := []string{nsenter, "--uts=" + p.utsPath(lab, jail), "--", ip, "netns", "exec", jail}
+	out := []string{nsenter, "--uts=" + uts, "--", ip, "netns", "exec", jail}
 	return append(out, argv...), nil
 }
 

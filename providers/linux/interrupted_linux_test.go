@@ -51,10 +51,7 @@ func TestInterruptedJailCreate(t *testing.T) {
 		lab := interruptedLab()
 		p := newTestProvider(t, lab)
 		t.Cleanup(func() { removePlaceholder(t, "hint1") })
-		if err := os.MkdirAll(p.jailDir(lab.Name, "hint1"), 0o755); err != nil {
-			t.Fatal(err)
-		}
-		if err := p.writeMarker(marker{Lab: lab.Name, Jail: "hint1", Netns: 1, UTS: 1}); err != nil {
+		if err := p.writeMarker(marker{Lab: lab.Name, Jail: "hint1", Netns: 1}); err != nil {
 			t.Fatal(err)
 		}
 		if err := os.WriteFile(netnsPath("hint1"), nil, 0o444); err != nil {
@@ -293,6 +290,9 @@ func TestInterruptedDaemonStart(t *testing.T) {
 			t.Fatal(err)
 		}
 		foreign := startTagged(t, "")
+		if err := os.MkdirAll(p.jailDir(lab.Name, d.Jail), 0o755); err != nil {
+			t.Fatal(err)
+		}
 		pidFile := p.daemonFile(lab.Name, d.Jail, d.Name, "pid")
 		if err := os.WriteFile(pidFile, []byte(strconv.Itoa(foreign.Process.Pid)+"\n"), 0o644); err != nil {
 			t.Fatal(err)
@@ -384,9 +384,12 @@ func TestSyncRemovesTemporaryFiles(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
+	if err := os.MkdirAll(p.jailDir(lab.Name, "hint1"), 0o755); err != nil {
+		t.Fatal(err)
+	}
 	left := []string{
-		filepath.Join(p.jailDir(lab.Name, "hint1"), ".jail.json.123456"),
-		filepath.Join(p.labDir(lab.Name), ".hint1-hint2.link.654321"),
+		filepath.Join(p.jailDir(lab.Name, "hint1"), ".ssh.key.123.456"),
+		filepath.Join(p.labDir(lab.Name), ".jails.markers.654321"),
 	}
 	for _, f := range left {
 		if err := os.WriteFile(f, []byte("{"), 0o644); err != nil {

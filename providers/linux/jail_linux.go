@@ -20,8 +20,8 @@ import (
 const loopbackIndex = 1
 
 // CreateJail implements plan.Provider: a network namespace named after the
-// jail with lo up, forwarding and sysctls set, and a UTS namespace with the
-// jail's hostname.
+// jail with lo up, forwarding and sysctls set. Its hostname waits in the
+// marker for the first process that starts in the jail (see jailUTS).
 func (p *Provider) CreateJail(ctx context.Context, lab string, j plan.Jail) (plan.Jail, error) {
 	if err := checkNames(lab, j.Name); err != nil {
 		return j, err
@@ -32,18 +32,17 @@ func (p *Provider) CreateJail(ctx context.Context, lab string, j plan.Jail) (pla
 	if err := ensureNetnsDir(); err != nil {
 		return j, fmt.Errorf("creating jail %q: %w", j.Name, err)
 	}
-	if err := os.MkdirAll(p.jailDir(lab, j.Name), 0o755); err != nil {
-		return j, fmt.Errorf("creating jail %q: %w", j.Name, err)
-	}
 
-	m := marker{Lab: lab, Jail: j.Name, Path: j.Path}
+	m := marker{Lab: lab, Jail: j.Name, Hostname: hostnameOf(j), Path: j.Path}
 	var e *jailNS
 	err := onThread(func() (err error) {
 		e, err = p.buildJail(&m, j)
 		return err
 	})
 	if err != nil {
-		os.RemoveAll(p.jailDir(lab, j.Name))
+		if ferr := p.forgetMarker(lab, j.Name); ferr != nil {
+			err = errors.Join(err, ferr)
+		}
 		return j, fmt.Errorf("creating jail %q: %w", j.Name, err)
 	}
 	p.ns.put(e)
@@ -52,18 +51,12 @@ func (p *Provider) CreateJail(ctx context.Context, lab string, j plan.Jail) (pla
 }
 
 // buildJail moves the calling thread, a dedicated one (see onThread),
-// into new network and UTS namespaces and sets them up. The marker is
+// into a new network namespace, sets it up and names it. The marker is
 // written before the namespace gets its name, so that a crash in between
 // leaves no namespace the lab cannot recognise.
 func (p *Provider) buildJail(m *marker, j plan.Jail) (*jailNS, error) {
-	if err := unix.Unshare(unix.CLONE_NEWNET | unix.CLONE_NEWUTS); err != nil {
+	if err := unix.Unshare(unix.CLONE_NEWNET); err != nil {
 		return nil, fmt.Errorf("unshare: %w", err)
-	}
-	if err := unix.Sethostname([]byte(hostnameOf(j))); err != nil {
-		return nil, fmt.Errorf("sethostname: %w", err)
-	}
-	if err := bindNS("/proc/thread-self/ns/uts", p.utsPath(m.Lab, m.Jail)); err != nil {
-		return nil, err
 	}
 	fd, err := unix.Open("/proc/thread-self/ns/net", unix.O_RDONLY|unix.O_CLOEXEC, 0)
 	if err != nil {
@@ -72,7 +65,6 @@ func (p *Provider) buildJail(m *marker, j plan.Jail) (*jailNS, error) {
 	e, err := p.setupJail(m, j, fd)
 	if err != nil {
 		unix.Close(fd)
-		unbindNS(p.utsPath(m.Lab, m.Jail))
 		return nil, err
 	}
 	return e, nil
@@ -84,9 +76,6 @@ func (p *Provider) setupJail(m *marker, j plan.Jail, fd int) (*jailNS, error) {
 	var err error
 	if m.Netns, err = fdInode(fd); err != nil {
 		return nil, fmt.Errorf("stat of new network namespace: %w", err)
-	}
-	if m.UTS, err = inode(p.utsPath(m.Lab, m.Jail)); err != nil {
-		return nil, err
 	}
 	h, err := netlink.NewHandle(unix.NETLINK_ROUTE)
 	if err != nil {
@@ -107,7 +96,7 @@ func (p *Provider) setupJail(m *marker, j plan.Jail, fd int) (*jailNS, error) {
 	if err := setSysctls(m, j.Sysctl); err != nil {
 		return fail(err)
 	}
-	if err := p.createMarker(*m); err != nil {
+	if err := p.writeMarker(*m); err != nil {
 		return fail(err)
 	}
 	if err := bindNS("/proc/thread-self/ns/net", netnsPath(j.Name)); err != nil {
@@ -177,25 +166,30 @@ func (p *Provider) UpdateJail(ctx context.Context, lab string, from, to plan.Jai
 		return to, fmt.Errorf("updating jail %q: %w", to.Name, err)
 	}
 	defer p.lockJail(lab, to.Name)()
-	m, err := p.readMarker(lab, to.Name)
+	m, err := p.markerOf(e)
 	if err != nil {
 		return to, fmt.Errorf("updating jail %q: %w", to.Name, err)
 	}
-	uts, err := p.openUTS(m)
+	uts, hasUTS, err := p.openUTS(lab, to.Name)
 	if err != nil {
 		return to, fmt.Errorf("updating jail %q: %w", to.Name, err)
 	}
-	defer unix.Close(uts)
+	if hasUTS {
+		defer unix.Close(uts)
+	}
 
 	err = inJail(e.fd, uts, func() error {
-		if err := unix.Sethostname([]byte(hostnameOf(to))); err != nil {
-			return fmt.Errorf("sethostname: %w", err)
+		if hasUTS {
+			if err := unix.Sethostname([]byte(hostnameOf(to))); err != nil {
+				return fmt.Errorf("sethostname: %w", err)
+			}
 		}
 		if err := setForwarding(to.Forwarding); err != nil {
 			return err
 		}
 		return setSysctls(&m, to.Sysctl)
 	})
+	m.Hostname = hostnameOf(to)
 	m.Path = to.Path
 	if werr := p.writeMarker(m); err == nil {
 		err = werr
@@ -205,21 +199,6 @@ func (p *Provider) UpdateJail(ctx context.Context, lab string, from, to plan.Jai
 	}
 	p.logf("netns: updated %s: hostname %s, forwarding %v, sysctl %v", to.Name, hostnameOf(to), to.Forwarding, to.Sysctl)
 	return withJailIDs(to, e.ino), nil
-}
-
-// openUTS opens the jail's UTS namespace and checks that it is the one the
-// marker recorded, so that a hostname is never set anywhere else.
-func (p *Provider) openUTS(m marker) (int, error) {
-	path := p.utsPath(m.Lab, m.Jail)
-	fd, err := unix.Open(path, unix.O_RDONLY|unix.O_CLOEXEC, 0)
-	if err != nil {
-		return -1, &fs.PathError{Op: "open", Path: path, Err: err}
-	}
-	if ino, err := fdInode(fd); err != nil || ino != m.UTS {
-		unix.Close(fd)
-		return -1, fmt.Errorf("UTS namespace at %s is not the jail's: %w", path, ErrNotOwned)
-	}
-	return fd, nil
 }
 
 // DestroyJail implements plan.Provider. Daemons still tracked in the jail
@@ -248,6 +227,9 @@ func (p *Provider) DestroyJail(ctx context.Context, lab string, j plan.Jail) err
 		return fmt.Errorf("destroying jail %q: %w", j.Name, err)
 	}
 	if err := p.removeJailDir(lab, j.Name); err != nil {
+		return fmt.Errorf("destroying jail %q: %w", j.Name, err)
+	}
+	if err := p.forgetMarker(lab, j.Name); err != nil {
 		return fmt.Errorf("destroying jail %q: %w", j.Name, err)
 	}
 	return nil
@@ -283,11 +265,10 @@ func (p *Provider) refuseForeign(ns *jailNS) error {
 		what, strings.Join(foreign, ", "), it, ns.jail, ErrNotOwned)
 }
 
-// removeJailDir removes the jail's runtime directory with its UTS mount.
-// The lab's directory stays for Sync to remove: removing it here would race
-// with a parallel CreateJail.
+// removeJailDir removes the jail's runtime directory with its UTS mount,
+// if it has one. The lab's directory stays for Sync to remove: removing it
+// here would race with a parallel CreateJail.
 func (p *Provider) removeJailDir(lab, jail string) error {
-	p.markers.Delete(lab + "/" + jail)
 	if err := unbindNS(p.utsPath(lab, jail)); err != nil {
 		return err
 	}

@@ -100,12 +100,9 @@ func (p *Provider) configureEnd(ns *jailNS, link netlink.Link, lab string, l pla
 // which did not exist when the jail was created or updated.
 func (p *Provider) applyIfaceSysctls(ns *jailNS, iface string) error {
 	defer p.lockJail(ns.lab, ns.jail)()
-	m, ok := p.cachedMarker(ns.lab, ns.jail, ns.ino)
-	if !ok {
-		var err error
-		if m, err = p.readMarker(ns.lab, ns.jail); err != nil {
-			return err
-		}
+	m, err := p.markerOf(ns)
+	if err != nil {
+		return err
 	}
 	wanted := false
 	for key := range m.Sysctl {

@@ -1,13 +1,11 @@
 package linux
 
 import (
-	"bytes"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"io/fs"
 	"os"
-	"path/filepath"
 
 	"github.com/netlab/netlab/plan"
 	"github.com/vishvananda/netlink"
@@ -22,13 +20,11 @@ import (
 // names is the lab's half-made link: Observe reports it broken, so that
 // the plan replaces or removes it, and DestroyLink finds it by the claim.
 //
-// Claims and releases are lines appended to one file per lab,
-// RUNDIR/LAB/links.claims, which Sync removes after an apply that
-// succeeded: a file per link would cost a file created and removed for
-// every link, the dearest part of building a large lab on some file
-// systems. A line is one write to a file opened for appending, so
-// parallel calls never mix their lines; a line a crash cut short does
-// not parse and claims nothing.
+// Claims and releases are lines of one journal per lab (see
+// appendJournal), RUNDIR/LAB/links.claims, which Sync removes after an
+// apply that succeeded: a file per link would cost a file created and
+// removed for every link, the dearest part of building a large lab on
+// some file systems.
 
 // linkClaim names the interfaces a link is about to get, or, Released,
 // says that they are tagged or gone.
@@ -46,10 +42,6 @@ type claimEnd struct {
 
 // brokenClaimed is why a link with a claimed, untagged end is replaced.
 const brokenClaimed = "its creation was interrupted: an end carries no tag yet"
-
-func (p *Provider) claimsPath(lab string) string {
-	return filepath.Join(p.labDir(lab), "links.claims")
-}
 
 // writeClaim records that l is being created.
 func (p *Provider) writeClaim(lab string, l plan.Link) error {
@@ -72,22 +64,7 @@ func (p *Provider) removeClaim(lab, link string) error {
 }
 
 func (p *Provider) appendClaim(c linkClaim) error {
-	b, err := json.Marshal(c)
-	if err != nil {
-		return err
-	}
-	if err := os.MkdirAll(p.labDir(c.Lab), 0o755); err != nil {
-		return err
-	}
-	f, err := os.OpenFile(p.claimsPath(c.Lab), os.O_WRONLY|os.O_APPEND|os.O_CREATE, 0o644)
-	if err != nil {
-		return err
-	}
-	_, err = f.Write(append(b, '\n'))
-	if cerr := f.Close(); err == nil {
-		err = cerr
-	}
-	return err
+	return appendJournal(p.claimsPath(c.Lab), c)
 }
 
 // linkClaims returns the claims of lab that are not released, by link.
@@ -98,7 +75,7 @@ func (p *Provider) linkClaims(lab string) map[string]linkClaim {
 		return nil
 	}
 	out := map[string]linkClaim{}
-	for _, line := range bytes.Split(b, []byte("\n")) {
+	for line := range journalLines(b) {
 		var c linkClaim
 		if json.Unmarshal(line, &c) != nil || c.Lab != lab || checkName("link", c.Link) != nil {
 			continue

@@ -1,11 +1,9 @@
 package linux
 
 import (
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io/fs"
-	"maps"
 	"os"
 	"path/filepath"
 	"sync"
@@ -17,102 +15,6 @@ import (
 // ErrNotOwned reports a live object that holds a name the lab uses but
 // that the lab does not own. Such objects are never changed or removed.
 var ErrNotOwned = errors.New("not owned by the lab")
-
-// marker is the ownership record of a jail, kept as
-// RUNDIR/LAB/JAIL/jail.json. A namespace is the lab's only while the inode
-// mounted at /run/netns/JAIL is the one recorded here, so a namespace that
-// someone else deleted and created again under the same name is not taken
-// for the lab's.
-type marker struct {
-	Lab   string `json:"lab"`
-	Jail  string `json:"jail"`
-	Netns uint64 `json:"netns_inode"`
-	UTS   uint64 `json:"uts_inode"`
-	// Path is the jail's path attribute as created; Linux ignores it but
-	// reports it back so that the diff sees what was applied.
-	Path string `json:"path,omitempty"`
-	// Sysctl holds the sysctls the lab wants in the jail, including those
-	// of interfaces that do not exist yet.
-	Sysctl map[string]string `json:"sysctl,omitempty"`
-	// SysctlBefore maps each sysctl key netlab manages in the jail to the
-	// value it had before netlab first set it.
-	SysctlBefore map[string]string `json:"sysctl_before,omitempty"`
-}
-
-func (p *Provider) readMarker(lab, jail string) (marker, error) {
-	var m marker
-	b, err := os.ReadFile(p.markerPath(lab, jail))
-	if err != nil {
-		return m, fmt.Errorf("reading marker of jail %q: %w", jail, err)
-	}
-	if err := json.Unmarshal(b, &m); err != nil {
-		return m, fmt.Errorf("reading marker of jail %q: %w", jail, err)
-	}
-	if m.Lab != lab || m.Jail != jail {
-		return m, fmt.Errorf("reading marker of jail %q: it names lab %q jail %q", jail, m.Lab, m.Jail)
-	}
-	p.remember(m)
-	return m, nil
-}
-
-// remember keeps a copy of the marker this provider last read or wrote.
-// Only the process that holds the lab's lock writes its markers, so the
-// copy stays true while it runs.
-func (p *Provider) remember(m marker) {
-	p.markers.Store(m.Lab+"/"+m.Jail, m.clone())
-}
-
-// cachedMarker returns the remembered marker of the jail whose namespace
-// has inode ino.
-func (p *Provider) cachedMarker(lab, jail string, ino uint64) (marker, bool) {
-	v, ok := p.markers.Load(lab + "/" + jail)
-	if !ok || v.(marker).Netns != ino {
-		return marker{}, false
-	}
-	return v.(marker).clone(), true
-}
-
-// clone returns a copy that shares no map with m.
-func (m marker) clone() marker {
-	m.Sysctl = maps.Clone(m.Sysctl)
-	m.SysctlBefore = maps.Clone(m.SysctlBefore)
-	return m
-}
-
-func (p *Provider) writeMarker(m marker) error {
-	b, err := json.MarshalIndent(m, "", "  ")
-	if err != nil {
-		return fmt.Errorf("writing marker of jail %q: %w", m.Jail, err)
-	}
-	if err := writeFileAtomic(p.markerPath(m.Lab, m.Jail), append(b, '\n')); err != nil {
-		return fmt.Errorf("writing marker of jail %q: %w", m.Jail, err)
-	}
-	p.remember(m)
-	return nil
-}
-
-// createMarker writes the marker of a new jail. The file is new and the
-// namespace gets its name only after this, so no reader can see a partly
-// written marker of a live jail.
-func (p *Provider) createMarker(m marker) error {
-	b, err := json.Marshal(m)
-	if err != nil {
-		return fmt.Errorf("writing marker of jail %q: %w", m.Jail, err)
-	}
-	f, err := os.OpenFile(p.markerPath(m.Lab, m.Jail), os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o644)
-	if err != nil {
-		return fmt.Errorf("writing marker of jail %q: %w", m.Jail, err)
-	}
-	_, err = f.Write(append(b, '\n'))
-	if cerr := f.Close(); err == nil {
-		err = cerr
-	}
-	if err != nil {
-		return fmt.Errorf("writing marker of jail %q: %w", m.Jail, err)
-	}
-	p.remember(m)
-	return nil
-}
 
 // writeFileAtomic replaces path with data through a rename, so readers
 // see the old or the new file, never a part.

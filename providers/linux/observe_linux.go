@@ -65,8 +65,8 @@ func (p *Provider) ownedJails(lab string) ([]marker, error) {
 		return nil, err
 	}
 	var out []marker
-	for _, jail := range jails {
-		if m, ok, _ := p.ownedMarker(lab, jail); ok {
+	for _, m := range jails {
+		if owns(m) {
 			out = append(out, m)
 		}
 	}
@@ -254,10 +254,10 @@ func (p *Provider) otherOwner(lab, jail string) string {
 	if err != nil {
 		return ""
 	}
-	files, _ := filepath.Glob(filepath.Join(p.runDir, "*", jail, "jail.json"))
+	files, _ := filepath.Glob(p.markersPath("*"))
 	for _, f := range files {
-		other := filepath.Base(filepath.Dir(filepath.Dir(f)))
-		if other == lab {
+		other := filepath.Base(filepath.Dir(f))
+		if other == lab || checkName("lab", other) != nil {
 			continue
 		}
 		if m, err := p.readMarker(other, jail); err == nil && m.Netns == ino {

@@ -4,7 +4,6 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
-	"os"
 	"runtime"
 	"sync"
 
@@ -48,8 +47,8 @@ func (p *Provider) observeJails(want *plan.Lab, claims map[string]map[string]cla
 				}
 				defer home.close()
 				for i := range next {
-					ms[i], owned[i], errs[i] = p.ownedMarker(want.Name, jails[i])
-					if owned[i] && errs[i] == nil {
+					ms[i], owned[i] = jails[i], owns(jails[i])
+					if owned[i] {
 						obs[i], errs[i] = p.observeJail(want, ms[i], home, claims)
 					}
 					done[i] = true
@@ -67,7 +66,7 @@ func (p *Provider) observeJails(want *plan.Lab, claims map[string]map[string]cla
 	wg.Wait()
 	for i := range jails {
 		if !done[i] {
-			errs[i] = fmt.Errorf("jail %q was not read: every reader stopped", jails[i])
+			errs[i] = fmt.Errorf("jail %q was not read: every reader stopped", jails[i].Jail)
 		}
 	}
 	if err := errors.Join(errs...); err != nil {
@@ -86,61 +85,6 @@ func (p *Provider) observeJails(want *plan.Lab, claims map[string]map[string]cla
 
 // errStranded reports a thread that could not leave a jail's namespaces.
 var errStranded = errors.New("thread stranded in a jail's namespaces")
-
-// markedJails lists the jails that have a directory in the lab's runtime
-// directory, sorted; whether a marker there makes them the lab's is for
-// ownedMarker to say.
-func (p *Provider) markedJails(lab string) ([]string, error) {
-	entries, err := os.ReadDir(p.labDir(lab))
-	if errors.Is(err, fs.ErrNotExist) {
-		return nil, nil
-	}
-	if err != nil {
-		return nil, err
-	}
-	var out []string
-	for _, e := range entries {
-		if e.IsDir() && checkName("jail", e.Name()) == nil {
-			out = append(out, e.Name())
-		}
-	}
-	return out, nil
-}
-
-// liveJails lists the lab's jails whose namespace is live, sorted. A jail
-// this provider created or opened, whose name still leads to the same
-// namespace, needs no second look at its marker.
-func (p *Provider) liveJails(lab string) ([]string, error) {
-	jails, err := p.markedJails(lab)
-	if err != nil {
-		return nil, err
-	}
-	var out []string
-	for _, jail := range jails {
-		if e := p.ns.get(jail); e != nil && e.lab == lab {
-			if ino, err := inode(netnsPath(jail)); err == nil && ino == e.ino {
-				out = append(out, jail)
-				continue
-			}
-		}
-		if _, ok, _ := p.ownedMarker(lab, jail); ok {
-			out = append(out, jail)
-		}
-	}
-	return out, nil
-}
-
-// ownedMarker reads the jail's marker and reports whether the namespace
-// mounted under its name is the one it records. A marker being replaced,
-// or left by a namespace that is gone, is not owned and no error.
-func (p *Provider) ownedMarker(lab, jail string) (marker, bool, error) {
-	m, err := p.readMarker(lab, jail)
-	if err != nil {
-		return m, false, nil
-	}
-	ino, err := inode(netnsPath(jail))
-	return m, err == nil && ino == m.Netns, nil
-}
 
 // observeJail reads one jail from a locked thread: it enters the jail's
 // namespaces for what only they show, then goes back to home.
@@ -208,27 +152,30 @@ func (p *Provider) enterJail(m marker) (*jailNS, error) {
 
 // readSettingsHere reads hostname, forwarding and the managed sysctls on
 // a thread inside the jail's network namespace, entering its UTS
-// namespace too.
+// namespace too if it has one.
 func (p *Provider) readSettingsHere(m marker, j *plan.Jail) error {
-	uts, err := p.openUTS(m)
+	uts, ok, err := p.openUTS(m.Lab, m.Jail)
 	if err != nil {
-		return fmt.Errorf("UTS namespace missing: %v", err)
+		return fmt.Errorf("UTS namespace unreadable: %v", err)
+	}
+	if !ok {
+		return readSettings(m, j, m.Hostname)
 	}
 	defer unix.Close(uts)
 	if err := unix.Setns(uts, unix.CLONE_NEWUTS); err != nil {
 		return fmt.Errorf("entering UTS namespace: %w", err)
 	}
-	return readSettings(m, j)
-}
-
-// readSettings reads the jail's settings from the calling thread's
-// namespaces.
-func readSettings(m marker, j *plan.Jail) error {
 	var u unix.Utsname
 	if err := unix.Uname(&u); err != nil {
 		return fmt.Errorf("uname: %w", err)
 	}
-	j.Hostname = unix.ByteSliceToString(u.Nodename[:])
+	return readSettings(m, j, unix.ByteSliceToString(u.Nodename[:]))
+}
+
+// readSettings reads the jail's settings from the calling thread's
+// network namespace; the jail's hostname is given.
+func readSettings(m marker, j *plan.Jail, hostname string) error {
+	j.Hostname = hostname
 	fwd, err := forwardingHere()
 	if err != nil {
 		return err

@@ -19,24 +19,30 @@ const (
 // the terminating NUL.
 const maxSocketPath = 107
 
-// The runtime directory holds, per lab and jail:
+// The runtime directory holds, per lab:
 //
-//	RUNDIR/LAB/JAIL/jail.json      ownership marker (see marker)
-//	RUNDIR/LAB/JAIL/uts            bind mount keeping the UTS namespace
-//	RUNDIR/LAB/JAIL/NAME.daemon    what was started for daemon NAME
+//	RUNDIR/LAB/jails.markers          ownership markers of the jails (see marker)
+//	RUNDIR/LAB/links.claims           links being created (see linkClaim)
+//	RUNDIR/LAB/JAIL/uts               bind mount keeping the UTS namespace
+//	RUNDIR/LAB/JAIL/NAME.daemon       what was started for daemon NAME
 //	RUNDIR/LAB/JAIL/NAME.{conf,ctl,pid,log,key}
 //
-// Daemon names never contain a dot, so their files cannot collide with
-// jail.json or uts.
+// A jail has a directory only once a process was started in it. Jail and
+// daemon names never contain a dot, so their files and directories cannot
+// collide with the others.
 
 func (p *Provider) labDir(lab string) string { return filepath.Join(p.runDir, lab) }
 
-func (p *Provider) jailDir(lab, jail string) string {
-	return filepath.Join(p.runDir, lab, jail)
+func (p *Provider) markersPath(lab string) string {
+	return filepath.Join(p.labDir(lab), "jails.markers")
 }
 
-func (p *Provider) markerPath(lab, jail string) string {
-	return filepath.Join(p.jailDir(lab, jail), "jail.json")
+func (p *Provider) claimsPath(lab string) string {
+	return filepath.Join(p.labDir(lab), "links.claims")
+}
+
+func (p *Provider) jailDir(lab, jail string) string {
+	return filepath.Join(p.runDir, lab, jail)
 }
 
 func (p *Provider) utsPath(lab, jail string) string {

@@ -66,11 +66,11 @@ func TestCheckName(t *testing.T) {
 func TestRuntimeLayout(t *testing.T) {
 	p := New(Options{RunDir: "/run/x"})
 	got := []string{
-		p.markerPath("lab", "vm1"), p.utsPath("lab", "vm1"),
+		p.markersPath("lab"), p.claimsPath("lab"), p.utsPath("lab", "vm1"),
 		p.daemonFile("lab", "vm1", "rip", "ctl"), netnsPath("vm1"), hostsPath("vm1"),
 	}
 	want := []string{
-		"/run/x/lab/vm1/jail.json", "/run/x/lab/vm1/uts", "/run/x/lab/vm1/rip.ctl",
+		"/run/x/lab/jails.markers", "/run/x/lab/links.claims", "/run/x/lab/vm1/uts", "/run/x/lab/vm1/rip.ctl",
 		"/run/netns/vm1", "/etc/netns/vm1/hosts",
 	}
 	for i := range got {

@@ -19,8 +19,9 @@ const DefaultRunDir = "/run/netlab"
 
 // Options configure a Provider. The zero value is ready to use.
 type Options struct {
-	// RunDir holds one directory per lab with the ownership markers, the
-	// UTS namespaces and the daemons' files. Empty means DefaultRunDir.
+	// RunDir holds one directory per lab with the ownership markers, and
+	// in it one per jail that runs processes, with its UTS namespace and
+	// its daemons' files. Empty means DefaultRunDir.
 	RunDir string
 	// Log receives one line per host command and netlink change; nil is
 	// silent.

@@ -15,10 +15,11 @@ import (
 
 // Sync implements plan.Provider. It writes /etc/netns/JAIL/hosts for every
 // live jail of lab, removes the hosts files of the lab's jails that are
-// gone, and clears runtime directories that no live jail uses (stopping
-// daemons left in namespaces deleted by hand). With lab nil it removes
-// the hosts files of all the lab's jails, and the lab's runtime directory
-// once no live jail remains.
+// gone, rewrites the lab's markers file with the live jails only, and
+// clears runtime directories that no live jail uses (stopping daemons
+// left in namespaces deleted by hand). With lab nil it removes the hosts
+// files of all the lab's jails, and the lab's runtime directory once no
+// live jail remains.
 func (p *Provider) Sync(ctx context.Context, labName string, lab *plan.Lab) error {
 	if err := checkName("lab", labName); err != nil {
 		return err
@@ -26,13 +27,17 @@ func (p *Provider) Sync(ctx context.Context, labName string, lab *plan.Lab) erro
 	if lab != nil && lab.Name != labName {
 		return fmt.Errorf("syncing lab %q: given the lab named %q", labName, lab.Name)
 	}
-	jails, err := p.liveJails(labName)
+	marked, err := p.markedJails(labName)
 	if err != nil {
 		return fmt.Errorf("syncing lab %q: %w", labName, err)
 	}
-	live := map[string]bool{}
-	for _, jail := range jails {
-		live[jail] = lab != nil
+	var owned []marker
+	live := map[string]bool{} // the owned jails; true for those to keep
+	for _, m := range marked {
+		if owns(m) {
+			owned = append(owned, m)
+			live[m.Jail] = lab != nil
+		}
 	}
 
 	// After an apply that succeeded no link creation is unfinished and
@@ -42,7 +47,9 @@ func (p *Provider) Sync(ctx context.Context, labName string, lab *plan.Lab) erro
 		errs = append(errs, p.writeAllHosts(lab, live))
 	}
 	errs = append(errs, p.removeStaleHosts(labName, live))
-	errs = append(errs, p.removeStaleJailDirs(labName, live))
+	errs = append(errs, p.removeStaleJails(labName, marked, live))
+	errs = append(errs, p.compactMarkers(labName, owned))
+	os.Remove(p.labDir(labName)) // kept while anything remains
 	if err := errors.Join(errs...); err != nil {
 		return fmt.Errorf("syncing lab %q: %w", labName, err)
 	}
@@ -212,30 +219,29 @@ func (p *Provider) removeHosts(lab, jail string) error {
 	return nil
 }
 
-// removeStaleJailDirs clears the runtime directories of lab's jails that
-// keep is not true for, stopping daemons they still track, and the lab's
-// directory once it is empty. No apply runs while Sync does.
-func (p *Provider) removeStaleJailDirs(lab string, keep map[string]bool) error {
-	entries, err := os.ReadDir(p.labDir(lab))
-	if errors.Is(err, fs.ErrNotExist) {
-		return nil
+// removeStaleJails clears what the lab's jails whose namespace is gone
+// left: the placeholder that a create interrupted before the mount left
+// at the jail's name, and the runtime directory with the daemons it still
+// tracks. Such jails are those with a marker or a directory, but not in
+// live, the owned jails. No apply runs while Sync does.
+func (p *Provider) removeStaleJails(lab string, marked []marker, live map[string]bool) error {
+	stale := map[string]bool{}
+	for _, m := range marked {
+		stale[m.Jail] = !live[m.Jail]
 	}
-	if err != nil {
+	entries, err := os.ReadDir(p.labDir(lab))
+	if err != nil && !errors.Is(err, fs.ErrNotExist) {
 		return err
 	}
-	var errs []error
 	for _, e := range entries {
-		jail := e.Name()
-		if !e.IsDir() || keep[jail] || checkName("jail", jail) != nil {
+		if e.IsDir() && checkName("jail", e.Name()) == nil {
+			stale[e.Name()] = !live[e.Name()]
+		}
+	}
+	var errs []error
+	for _, jail := range sortedKeys(stale) {
+		if !stale[jail] {
 			continue
-		}
-		// A directory without a marker is what a create interrupted
-		// before it wrote the marker left; it is cleared too.
-		if _, err := p.openJail(lab, jail); err == nil {
-			continue // live, but not in lab: DestroyJail's business
-		}
-		if p.ownPlaceholder(lab, jail) {
-			errs = append(errs, os.Remove(netnsPath(jail)))
 		}
 		if p.ownPlaceholder(lab, jail) {
 			errs = append(errs, os.Remove(netnsPath(jail)))
@@ -247,7 +253,6 @@ func (p *Provider) removeStaleJailDirs(lab string, keep map[string]bool) error {
 		}
 		errs = append(errs, p.removeJailDir(lab, jail))
 	}
-	os.Remove(p.labDir(lab)) // kept while anything remains
 	return errors.Join(errs...)
 }
 
