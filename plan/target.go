@@ -53,9 +53,9 @@ func PickTarget(live *Lab, from, to string, routes []KernelRoute) Target {
 	var up, down []Target        // to's addresses on up and on down links
 	deadDev := map[string]bool{} // from's interfaces on down links
 	for _, l := range live.Links {
-		mine, peer := l.Ends[0], l.Ends[1]
-		if peer.Jail == to {
-			mine, peer = peer, mine
+		end, other := l.Ends[0], l.Ends[1] // to's end first, if l has one
+		if other.Jail == to {
+			end, other = other, end
 		}
 		if !l.Up {
 			for _, e := range l.Ends {
@@ -64,14 +64,14 @@ func PickTarget(live *Lab, from, to string, routes []KernelRoute) Target {
 				}
 			}
 		}
-		if mine.Jail != to || !mine.Address.IsValid() {
+		if end.Jail != to || !end.Address.IsValid() {
 			continue
 		}
-		t := Target{Addr: mine.Address.Addr(), Link: l.Name, How: Fallback}
+		t := Target{Addr: end.Address.Addr(), Link: l.Name, How: Fallback}
 		switch {
 		case !l.Up:
 			down = append(down, t)
-		case peer.Jail == from:
+		case other.Jail == from:
 			t.How = Connected
 			return t
 		default:
