@@ -49,31 +49,68 @@ type runner struct {
 	next  atomic.Int64
 }
 
-// command returns the argv of a run request checked against the live
-// lab: the tool is ping or traceroute, both jails are live jails of the
-// lab and differ, and the target is an address of the target jail.
-func command(ix *index, req runRequest, cons plan.Console) ([]string, error) {
+// check refuses a run request unless its tool is ping or traceroute and
+// its jails are two different live jails of the lab.
+func check(ix *index, req runRequest) error {
+	if req.Tool != "ping" && req.Tool != "traceroute" {
+		return fmt.Errorf("%q: %w", req.Tool, ErrUnknownTool)
+	}
 	if !ix.jails[req.From] {
-		return nil, fmt.Errorf("source %q: %w", req.From, ErrNotJail)
+		return fmt.Errorf("source %q: %w", req.From, ErrNotJail)
 	}
 	if !ix.jails[req.To] {
-		return nil, fmt.Errorf("target %q: %w", req.To, ErrNotJail)
+		return fmt.Errorf("target %q: %w", req.To, ErrNotJail)
 	}
 	if req.From == req.To {
-		return nil, ErrSameJail
+		return ErrSameJail
 	}
-	targets := ix.targets[req.To]
-	if len(targets) == 0 {
-		return nil, fmt.Errorf("target %q: %w", req.To, ErrNoAddress)
+	return nil
+}
+
+// command returns the argv of a run request that check accepts, aimed at
+// the address of the target jail that plan.PickTarget chooses with
+// routes, the source's kernel table (nil when it could not be read).
+func command(ix *index, req runRequest, routes []plan.KernelRoute,
+	cons plan.Console) ([]string, plan.Target, error) {
+	if err := check(ix, req); err != nil {
+		return nil, plan.Target{}, err
 	}
-	addr := targets[0].String()
-	switch req.Tool {
-	case "ping":
-		return cons.PingArgs(addr, 3), nil
-	case "traceroute":
-		return cons.TraceArgs(addr), nil
+	t := plan.PickTarget(ix.live, req.From, req.To, routes)
+	if !t.Addr.IsValid() {
+		return nil, t, fmt.Errorf("target %q: %w: none of its live links has one; give it a link "+
+			"in the lab file, or apply the lab if its links are gone", req.To, ErrNoAddress)
 	}
-	return nil, fmt.Errorf("%q: %w", req.Tool, ErrUnknownTool)
+	if req.Tool == "ping" {
+		return cons.PingArgs(t.Addr.String(), 3), t, nil
+	}
+	return cons.TraceArgs(t.Addr.String()), t, nil
+}
+
+// why says in a few words why a run aims at t, for the page's output.
+// routesKnown is false when the source's routes could not be read.
+func why(t plan.Target, req runRequest, routesKnown bool) string {
+	switch {
+	case t.How == plan.Connected:
+		return fmt.Sprintf("directly connected over %s", t.Link)
+	case t.How == plan.Routed:
+		return fmt.Sprintf("%s has a route to %s", req.From, t.Route)
+	case !routesKnown:
+		return fmt.Sprintf("the routes of %s could not be read; first address of %s", req.From, req.To)
+	}
+	return fmt.Sprintf("no route from %s to %s; first address of %s", req.From, req.To, req.To)
+}
+
+// sourceRoutes reads the kernel table of a checked source jail. A failure
+// is logged and leaves the table unknown (nil).
+func (s *Server) sourceRoutes(ctx context.Context, jail string) ([]plan.KernelRoute, bool) {
+	ctx, cancel := context.WithTimeout(ctx, routesLimit)
+	defer cancel()
+	routes, err := s.opts.Console.Routes(ctx, s.opts.Lab, jail)
+	if err != nil {
+		s.logf("reading the routes of %s to aim a run: %v", jail, err)
+		return nil, false
+	}
+	return routes, true
 }
 
 // run starts a ping or traceroute between two jails; its output goes to
@@ -94,7 +131,13 @@ func (s *Server) run(w http.ResponseWriter, r *http.Request) {
 		httpError(w, http.StatusBadRequest, fmt.Sprintf("reading the request: %v", err))
 		return
 	}
-	argv, err := command(s.ix.Load(), req, s.opts.Console)
+	ix := s.ix.Load()
+	if err := check(ix, req); err != nil {
+		httpError(w, http.StatusBadRequest, err.Error())
+		return
+	}
+	routes, known := s.sourceRoutes(r.Context(), req.From)
+	argv, target, err := command(ix, req, routes, s.opts.Console)
 	if err != nil {
 		httpError(w, http.StatusBadRequest, err.Error())
 		return
@@ -107,8 +150,10 @@ func (s *Server) run(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	id := s.runs.next.Add(1)
-	s.logf("run %d: %s -> %s: %s", id, req.From, req.To, strings.Join(argv, " "))
-	start := runMsg{Type: "run", ID: id, State: "start", Tool: req.Tool, From: req.From, To: req.To, Argv: argv}
+	reason := why(target, req, known)
+	s.logf("run %d: %s -> %s: %s (%s)", id, req.From, req.To, strings.Join(argv, " "), reason)
+	start := runMsg{Type: "run", ID: id, State: "start", Tool: req.Tool, From: req.From, To: req.To,
+		Argv: argv, Why: reason}
 	s.broadcast(start)
 	go func() {
 		defer func() { <-s.runs.limit }()

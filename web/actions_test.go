@@ -1,6 +1,7 @@
 package web
 
 import (
+	"encoding/json"
 	"errors"
 	"io"
 	"net/http"
@@ -10,23 +11,42 @@ import (
 	"slices"
 	"strings"
 	"testing"
+
+	"github.com/netlab/netlab/plan"
 )
 
 func TestCommand(t *testing.T) {
+	// vm5 is on no link and so has no address.
 	lab := testLab()
+	lab.Jails = append(lab.Jails, plan.Jail{Name: "vm5", Addr: "jail.vm5", Hostname: "vm5"})
+	lab.Sort()
 	_, ix := build(lab.Name, lab, lab)
+	// vm6's table: only its own link and one RIP route to vm1-vm3.
+	vm6 := []plan.KernelRoute{
+		{To: mustPrefix("10.0.60.0/24"), Dev: "vm6-vm2", Origin: "connected"},
+		{To: mustPrefix("10.0.20.0/24"), Via: addr("10.0.60.1"), Dev: "vm6-vm2", Origin: "rip"},
+	}
 	tests := []struct {
 		name    string
 		req     runRequest
+		routes  []plan.KernelRoute
 		want    []string
+		how     plan.Choice
 		wantErr error
 	}{
 		{name: "ping", req: runRequest{Tool: "ping", From: "vm4", To: "vm6"},
-			want: []string{"ping", "-c", "3", "10.0.60.2"}},
+			want: []string{"ping", "-c", "3", "10.0.60.2"}, how: plan.Fallback},
 		{name: "traceroute", req: runRequest{Tool: "traceroute", From: "vm4", To: "vm6"},
-			want: []string{"traceroute", "-n", "-q", "1", "-N", "1", "-w", "1", "10.0.60.2"}},
+			want: []string{"traceroute", "-n", "-q", "1", "-N", "1", "-w", "1", "10.0.60.2"}, how: plan.Fallback},
+		// vm1's first address is on vm1-vm2; vm4 shares vm1-vm4 with it.
+		{name: "target-directly-connected", req: runRequest{Tool: "ping", From: "vm4", To: "vm1"},
+			want: []string{"ping", "-c", "3", "10.0.40.1"}, how: plan.Connected},
+		{name: "target-routed", req: runRequest{Tool: "ping", From: "vm6", To: "vm1"}, routes: vm6,
+			want: []string{"ping", "-c", "3", "10.0.20.1"}, how: plan.Routed},
 		{name: "target-first-up-link", req: runRequest{Tool: "ping", From: "vm6", To: "vm1"},
-			want: []string{"ping", "-c", "3", "10.0.10.1"}},
+			want: []string{"ping", "-c", "3", "10.0.10.1"}, how: plan.Fallback},
+		{name: "target-without-address", req: runRequest{Tool: "ping", From: "vm4", To: "vm5"},
+			routes: vm6, wantErr: ErrNoAddress},
 		{name: "other-tool", req: runRequest{Tool: "sh", From: "vm4", To: "vm6"}, wantErr: ErrUnknownTool},
 		{name: "tool-with-arguments", req: runRequest{Tool: "ping -f", From: "vm4", To: "vm6"}, wantErr: ErrUnknownTool},
 		{name: "empty-tool", req: runRequest{From: "vm4", To: "vm6"}, wantErr: ErrUnknownTool},
@@ -38,12 +58,15 @@ func TestCommand(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			got, err := command(ix, tt.req, &fakeConsole{})
+			got, target, err := command(ix, tt.req, tt.routes, &fakeConsole{})
 			if !errors.Is(err, tt.wantErr) {
 				t.Fatalf("error %v, want %v", err, tt.wantErr)
 			}
 			if !slices.Equal(got, tt.want) {
 				t.Errorf("argv %q, want %q", got, tt.want)
+			}
+			if err == nil && target.How != tt.how {
+				t.Errorf("target chosen as %v, want %v", target.How, tt.how)
 			}
 		})
 	}
@@ -103,6 +126,10 @@ func TestRunOverHTTP(t *testing.T) {
 
 	t.Run("output-streams-to-pages", func(t *testing.T) {
 		var m runMsg
+		s.next("run", &m)
+		if m.State != "start" || m.Why != "vm4 has a route to 10.0.60.0/24" {
+			t.Errorf("first run message %+v, want the start aimed by vm4's route", m)
+		}
 		for m.State != "line" {
 			s.next("run", &m)
 		}
@@ -123,7 +150,67 @@ func TestRunOverHTTP(t *testing.T) {
 		if got := strings.Join(h.cons.calls[0], " "); got != "nltweb vm4 ping -c 3 10.0.60.2" {
 			t.Errorf("console asked for %q", got)
 		}
+		// Refused requests never reach the console, not even for routes.
+		if !slices.Equal(h.cons.routesOf, []string{"vm4"}) {
+			t.Errorf("console read the routes of %q, want only the accepted run's vm4", h.cons.routesOf)
+		}
 	})
+}
+
+func TestRunAimsOverHTTP(t *testing.T) {
+	want := testLab()
+	want.Jails = append(want.Jails, plan.Jail{Name: "vm5", Addr: "jail.vm5", Hostname: "vm5"})
+	want.Sort()
+	h := start(t, Options{Lab: want.Name, Provider: fakeHost(t, want), Want: want})
+	s := h.events()
+	var topo topology
+	s.next("topology", &topo)
+
+	// The fake console's only route, to 10.0.60.0/24, covers vm2's third
+	// address; its first is on vm1-vm2.
+	tests := []struct {
+		name, to  string
+		routesErr error
+		status    int
+		argv, why string // of the run's start, or the error
+	}{
+		{name: "directly-connected", to: "vm1", status: 202,
+			argv: "ping -c 3 10.0.40.1", why: "directly connected over vm1-vm4"},
+		{name: "routed", to: "vm2", status: 202,
+			argv: "ping -c 3 10.0.60.1", why: "vm4 has a route to 10.0.60.0/24"},
+		{name: "routes-unreadable", to: "vm2", routesErr: errors.New("no netstat"), status: 202,
+			argv: "ping -c 3 10.0.10.2", why: "the routes of vm4 could not be read; first address of vm2"},
+		{name: "no-address", to: "vm5", status: 400,
+			why: `target "vm5": the target jail has no address: none of its live links has one`},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			h.cons.mu.Lock()
+			h.cons.routesErr = tt.routesErr
+			h.cons.mu.Unlock()
+			code, body := post(t, h.url+"/api/run", "application/json", "",
+				`{"tool":"ping","from":"vm4","to":"`+tt.to+`"}`)
+			if code != tt.status {
+				t.Fatalf("status %d (%s), want %d", code, body, tt.status)
+			}
+			if code != 202 {
+				var refused struct{ Error string }
+				json.Unmarshal([]byte(body), &refused)
+				if !strings.HasPrefix(refused.Error, tt.why) {
+					t.Errorf("refused with %s, want it to say %q", body, tt.why)
+				}
+				return
+			}
+			var m runMsg
+			s.next("run", &m)
+			if strings.Join(m.Argv, " ") != tt.argv || m.Why != tt.why {
+				t.Errorf("run started as %q (%s), want %q (%s)", m.Argv, m.Why, tt.argv, tt.why)
+			}
+			for m.State != "exit" {
+				s.next("run", &m)
+			}
+		})
+	}
 }
 
 func TestRoutesOverHTTP(t *testing.T) {

@@ -81,6 +81,7 @@ type runMsg struct {
 	From   string   `json:"from,omitempty"`
 	To     string   `json:"to,omitempty"`
 	Argv   []string `json:"argv,omitempty"`
+	Why    string   `json:"why,omitempty"` // why Argv aims at its address
 	Line   string   `json:"line,omitempty"`
 	Status string   `json:"status,omitempty"`
 }

@@ -38,10 +38,13 @@ func (c *fakeCapturer) Capture(ctx context.Context, lab string, emit func(plan.P
 }
 
 // fakeConsole runs /bin/echo in place of the command, so that a test sees
-// which jail and argv the server asked for; it answers one route per jail.
+// which jail and argv the server asked for; it answers one route per jail,
+// or routesErr.
 type fakeConsole struct {
-	mu    sync.Mutex
-	calls [][]string
+	mu        sync.Mutex
+	calls     [][]string
+	routesOf  []string // the jails whose routes were read
+	routesErr error
 }
 
 func (c *fakeConsole) Command(ctx context.Context, lab, jail string, argv []string) (*exec.Cmd, error) {
@@ -60,6 +63,12 @@ func (c *fakeConsole) TraceArgs(dst string) []string {
 }
 
 func (c *fakeConsole) Routes(ctx context.Context, lab, jail string) ([]plan.KernelRoute, error) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.routesOf = append(c.routesOf, jail)
+	if c.routesErr != nil {
+		return nil, c.routesErr
+	}
 	return []plan.KernelRoute{{To: mustPrefix("10.0.60.0/24"), Via: addr("10.0.10.2"), Dev: jail + "-vm2", Origin: "rip", Metric: 32}}, nil
 }
 

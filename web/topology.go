@@ -56,9 +56,9 @@ type index struct {
 	addrs map[netip.Addr]string // interface address -> jail
 	ends  map[endKey]endInfo    // jail and interface -> link
 	links map[string][2]string  // link -> the jails at its ends
-	// targets lists each jail's addresses, those of up links first, in
-	// link name order.
-	targets map[string][]netip.Addr
+	// live is the observation the index was built from; runs pick their
+	// target address in it.
+	live *plan.Lab
 }
 
 type endKey struct{ jail, iface string }
@@ -72,7 +72,7 @@ func build(lab string, want *plan.Lab, live *plan.Lab) (topology, *index) {
 	t := topology{Type: "topology", Lab: lab, Jails: []jailView{}, Links: []linkView{}}
 	ix := &index{
 		jails: map[string]bool{}, addrs: map[netip.Addr]string{},
-		ends: map[endKey]endInfo{}, links: map[string][2]string{}, targets: map[string][]netip.Addr{},
+		ends: map[endKey]endInfo{}, links: map[string][2]string{}, live: live,
 	}
 	pos := layout(live.Jails, want)
 	for _, j := range live.Jails {
@@ -86,7 +86,6 @@ func build(lab string, want *plan.Lab, live *plan.Lab) (topology, *index) {
 		t.Links = append(t.Links, linkOf(l))
 		indexLink(ix, l)
 	}
-	indexTargets(ix, live.Links)
 	return t, ix
 }
 
@@ -135,23 +134,6 @@ func indexLink(ix *index, l plan.Link) {
 	for _, e := range l.Ends {
 		if e.Address.IsValid() {
 			ix.addrs[e.Address.Addr()] = e.Jail
-		}
-	}
-}
-
-// indexTargets lists each jail's addresses for ping and traceroute: those
-// on up links first, each group in link name order.
-func indexTargets(ix *index, links []plan.Link) {
-	for _, up := range []bool{true, false} {
-		for _, l := range links {
-			if l.Up != up {
-				continue
-			}
-			for _, e := range l.Ends {
-				if e.Address.IsValid() {
-					ix.targets[e.Jail] = append(ix.targets[e.Jail], e.Address.Addr())
-				}
-			}
 		}
 	}
 }

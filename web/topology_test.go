@@ -69,11 +69,21 @@ func TestBuildTopology(t *testing.T) {
 			t.Errorf("vm1-vm2 drawn as %+v", l)
 		}
 	})
-	t.Run("targets-prefer-up-links", func(t *testing.T) {
-		got := ix.targets["vm1"]
-		wantT := []netip.Addr{addr("10.0.20.1"), addr("10.0.40.1"), addr("10.0.10.1")}
-		if !slices.Equal(got, wantT) {
-			t.Errorf("targets of vm1 = %v, want %v", got, wantT)
+	// Runs aim in the live lab: vm1-vm2 is down and vm2-vm3 gone, so vm2
+	// keeps only 10.0.60.1 on an up link.
+	t.Run("targets-in-the-live-lab", func(t *testing.T) {
+		tests := []struct {
+			from, to string
+			want     netip.Addr
+		}{
+			{"vm3", "vm1", addr("10.0.20.1")},
+			{"vm4", "vm2", addr("10.0.60.1")},
+			{"vm3", "vm2", addr("10.0.60.1")},
+		}
+		for _, tt := range tests {
+			if got := plan.PickTarget(ix.live, tt.from, tt.to, nil); got.Addr != tt.want {
+				t.Errorf("%s -> %s aims at %v on %q, want %v", tt.from, tt.to, got.Addr, got.Link, tt.want)
+			}
 		}
 	})
 }

@@ -241,7 +241,8 @@ async function run(tool) {
 function onRun(m) {
   switch (m.state) {
     case "start":
-      output(`[${Number(m.id)}] ${m.from} -> ${m.to}: ${(m.argv || []).join(" ")}`);
+      output(`[${Number(m.id)}] ${m.from} -> ${m.to}: ${(m.argv || []).join(" ")}` +
+        (m.why ? ` (${m.why})` : ""));
       break;
     case "line":
       output(`[${Number(m.id)}] ${m.line || ""}`);
