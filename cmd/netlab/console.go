@@ -141,9 +141,10 @@ to the command unchanged.`,
 	return cmd
 }
 
-// resolve turns a jail name into the address of that jail which from
-// sees a route to (preferring the most specific route), or parses an
-// address.
+// resolve turns a jail name into the address of that jail which ping or
+// traceroute from t's jail should aim at (see plan.PickTarget: one the
+// two share a link on, else the one the most specific route reaches), or
+// parses an address.
 func resolve(ctx context.Context, t *target, name string) (string, error) {
 	if addr, err := netip.ParseAddr(name); err == nil {
 		return addr.String(), nil
@@ -151,33 +152,15 @@ func resolve(ctx context.Context, t *target, name string) (string, error) {
 	if t.lab.Jail(name) == nil {
 		return "", fmt.Errorf("lab %q has no jail named %q", t.lab.Name, name)
 	}
-	var addrs []netip.Addr
-	for _, l := range t.lab.Links {
-		for _, e := range l.Ends {
-			if e.Jail == name && e.Address.IsValid() {
-				addrs = append(addrs, e.Address.Addr())
-			}
-		}
-	}
-	if len(addrs) == 0 {
-		return "", fmt.Errorf("jail %q has no address: it has no links", name)
-	}
 	routes, err := t.console.Routes(ctx, t.lab.Name, t.jail)
 	if err != nil {
-		return addrs[0].String(), nil
+		routes = nil // unknown: PickTarget falls back on the lab's links
 	}
-	best, bits := netip.Addr{}, -1
-	for _, a := range addrs {
-		for _, r := range routes {
-			if r.To.Contains(a) && r.To.Bits() > bits {
-				best, bits = a, r.To.Bits()
-			}
-		}
+	to := plan.PickTarget(t.lab, t.jail, name, routes)
+	if to.How == plan.NoAddress {
+		return "", fmt.Errorf("jail %q has no address: none of its live links has one; give it a link with an address in the lab file, or apply the lab if its links are gone", name)
 	}
-	if !best.IsValid() {
-		return addrs[0].String(), nil
-	}
-	return best.String(), nil
+	return to.Addr.String(), nil
 }
 
 // jailOf returns the name of the jail that holds addr in the live lab.
@@ -202,8 +185,9 @@ func (a *app) pingCommand() *cobra.Command {
 		Use:   "ping FROM TO",
 		Short: "Ping from one jail to another jail or address",
 		Long: `Runs ping inside jail FROM towards TO, a jail of the same lab (by name) or an
-address. A jail name is resolved to the address of TO that FROM has the most
-specific route to. The exit status is ping's.`,
+address. A jail name is resolved to an address of TO on a link the two share,
+else to the one FROM has the most specific route to. The exit status is
+ping's.`,
 		Args: exactArgs(2),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			t, err := a.findJail(cmd.Context(), args[0], labFile, &f)

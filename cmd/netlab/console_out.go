@@ -158,7 +158,8 @@ func (a *app) traceCommand() *cobra.Command {
 		Use:   "trace FROM TO",
 		Short: "Trace the route from one jail to another, naming the jails on the way",
 		Long: `Runs traceroute inside jail FROM towards TO (a jail of the lab or an address),
-one probe at a time, and prints each hop with the jail that answered.`,
+one probe at a time, and prints each hop with the jail that answered. A jail
+name is resolved as by ping.`,
 		Args: exactArgs(2),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			ctx := cmd.Context()
