@@ -71,6 +71,12 @@ func (a *app) printDiags(src *plan.Source, diags hcl.Diagnostics) {
 	if src != nil {
 		files = src.Files
 	}
+	a.printFileDiags(files, diags)
+}
+
+// printFileDiags prints diagnostics about files, whose source lines it
+// shows under each diagnostic that points into one of them.
+func (a *app) printFileDiags(files map[string]*hcl.File, diags hcl.Diagnostics) {
 	writeDiags(a.stderr, files, diags, a.color(a.stderr))
 }
 
