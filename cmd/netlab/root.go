@@ -48,6 +48,9 @@ type app struct {
 	noColor bool
 	runDir  string
 	prof    profiling
+	// events, set by apply and destroy -json, receives what stdout
+	// carries then; nil otherwise.
+	events *eventLog
 }
 
 // run parses args and runs the command they name, returning the exit

@@ -100,6 +100,7 @@ func (a *app) printDiags(src *plan.Source, diags hcl.Diagnostics) {
 // shows under each diagnostic that points into one of them.
 func (a *app) printFileDiags(files map[string]*hcl.File, diags hcl.Diagnostics) {
 	writeDiags(a.stderr, files, diags, a.color(a.stderr))
+	a.events.diagnostics(diags)
 }
 
 // openSession loads the lab file (or, with labFile empty, only the state
