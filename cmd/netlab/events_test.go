@@ -105,7 +105,8 @@ func TestWaitNotConvergedEvent(t *testing.T) {
 	if out.Len() != 0 {
 		t.Fatalf("stdout before the error event: %q", out.String())
 	}
-	if stderr := s.a.stderr.(*bytes.Buffer).String(); !strings.Contains(stderr, "b has no route to 10.0.0.0/24 (link a-b)") {
+	stderr := s.a.stderr.(*bytes.Buffer).String()
+	if !strings.Contains(stderr, "b has no route to 10.0.0.0/24 (link a-b)") {
 		t.Errorf("stderr does not say what is missing for people: %q", stderr)
 	}
 
