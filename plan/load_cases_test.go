@@ -1,17 +1,15 @@
 package plan
 
 import (
-	"bufio"
 	"bytes"
-	"os"
 	"path/filepath"
-	"regexp"
 	"sort"
-	"strconv"
 	"strings"
 	"testing"
 
 	"github.com/hashicorp/hcl/v2"
+
+	"github.com/netlab/netlab/internal/labcases"
 )
 
 // sharedCases is the lab file collection kept beside the repository
@@ -84,7 +82,8 @@ type expectation struct {
 }
 
 // invalidCases holds the expected diagnostic of every invalid case in
-// testdata; the line comes from each file's first comment.
+// testdata; the line comes from each file's first comment (see
+// internal/labcases).
 var invalidCases = map[string]expectation{
 	// The shared collection.
 	"address-outside-subnet": {summary: "Address outside subnet"},
@@ -194,29 +193,14 @@ var invalidCases = map[string]expectation{
 	"top-level-attribute":         {summary: "Unsupported argument"},
 }
 
-// firstComment matches an invalid case's first line: "# error at line N:
-// what" or "# error: what".
-var firstComment = regexp.MustCompile(`^# error(?: at line (\d+))?:`)
-
 // expectedLine reads the line an invalid case names, 0 for none.
 func expectedLine(t *testing.T, path string) int {
 	t.Helper()
-	f, err := os.Open(path)
+	line, err := labcases.ErrorLine(path)
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer f.Close()
-	sc := bufio.NewScanner(f)
-	sc.Scan()
-	m := firstComment.FindStringSubmatch(sc.Text())
-	if m == nil {
-		t.Fatalf("%s: first line %q is not '# error at line N: ...' or '# error: ...'", path, sc.Text())
-	}
-	if m[1] == "" {
-		return 0
-	}
-	n, _ := strconv.Atoi(m[1])
-	return n
+	return line
 }
 
 func TestInvalidCases(t *testing.T) {

@@ -5,6 +5,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"os"
 	"os/signal"
 	"strings"
@@ -26,12 +27,15 @@ type applyFlags struct {
 	parallelism int
 	wait        bool
 	waitTimeout time.Duration
+	json        bool
 }
 
 func (f *applyFlags) register(cmd *cobra.Command) {
 	f.labFlags.register(cmd.Flags())
 	cmd.Flags().BoolVar(&f.autoApprove, "auto-approve", false, "do not ask for confirmation")
 	cmd.Flags().IntVar(&f.parallelism, "parallelism", 10, "how many changes may run at once")
+	cmd.Flags().BoolVar(&f.json, "json", false,
+		"print progress as JSON events, one per line, and nothing else on stdout (needs -auto-approve; see docs/json.md)")
 }
 
 func (f *applyFlags) registerWait(cmd *cobra.Command) {
@@ -52,25 +56,31 @@ saved as changes complete, so an interrupted or failed apply loses nothing
 and the next apply finishes the job.
 
 Given a plan saved with "netlab plan -out FILE", applies exactly that plan,
-and refuses if the state or the live lab changed since it was made.`,
+and refuses if the state or the live lab changed since it was made.
+
+With -json, stdout carries one JSON object per line: the plan, each step as
+it completes, and a summary, or an error (docs/json.md).`,
 		Args: exactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			ctx, stop := interruptible(cmd.Context())
 			defer stop()
-			if saved, ok := readSavedPlan(args[0]); ok {
-				if w.serve {
-					return errors.New("apply -web needs a lab file, not a saved plan")
+			saved, isSaved := readSavedPlan(args[0])
+			return a.withEvents(&f, isSaved, func() error {
+				if isSaved {
+					if w.serve {
+						return errors.New("apply -web needs a lab file, not a saved plan")
+					}
+					return a.applySaved(ctx, args[0], saved, &f)
 				}
-				return a.applySaved(ctx, args[0], saved, &f)
-			}
-			s, err := a.openSession(args[0], &f.labFlags)
-			if err != nil {
-				return err
-			}
-			if err := s.applyLab(ctx, &f, false); err != nil || !w.serve {
-				return err
-			}
-			return a.serveWeb(ctx, s, w.listen)
+				s, err := a.openSession(args[0], &f.labFlags)
+				if err != nil {
+					return err
+				}
+				if err := s.applyLab(ctx, &f, false); err != nil || !w.serve {
+					return err
+				}
+				return a.serveWeb(ctx, s, w.listen)
+			})
 		},
 	}
 	f.register(cmd)
@@ -86,7 +96,9 @@ func (a *app) destroyCommand() *cobra.Command {
 		Short: "Remove everything the lab owns",
 		Long: `Removes every jail, link and daemon of the lab, and the files netlab made for
 it. Works from the state file alone with -state PATH, when the lab file was
-edited or deleted. Objects the lab does not own are never touched.`,
+edited or deleted. Objects the lab does not own are never touched.
+
+With -json, stdout carries one JSON object per line, as for apply.`,
 		Args: rangeArgs(0, 1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			ctx, stop := interruptible(cmd.Context())
@@ -95,15 +107,56 @@ edited or deleted. Objects the lab does not own are never touched.`,
 			if len(args) == 1 {
 				file = args[0]
 			}
-			s, err := a.openSession(file, &f.labFlags)
-			if err != nil {
-				return err
-			}
-			return s.applyLab(ctx, &f, true)
+			return a.withEvents(&f, false, func() error {
+				s, err := a.openSession(file, &f.labFlags)
+				if err != nil {
+					return err
+				}
+				return s.applyLab(ctx, &f, true)
+			})
 		},
 	}
 	f.register(cmd)
 	return cmd
+}
+
+// withEvents runs an apply or destroy. With -json, stdout carries only
+// events and what it shows people otherwise goes to stderr (humanOut):
+// the run needs -auto-approve (or a saved plan, which asks nothing),
+// since a stream of JSON cannot ask for "yes"; colour is off; and a run
+// that fails ends with an error event. Exit statuses do not change.
+func (a *app) withEvents(f *applyFlags, savedPlan bool, run func() error) error {
+	if !f.json {
+		return run()
+	}
+	a.events = &eventLog{w: a.stdout}
+	a.noColor = true
+	var err error
+	if f.autoApprove || savedPlan {
+		err = run()
+	} else {
+		err = errors.New("-json needs -auto-approve: a JSON stream cannot ask for confirmation")
+	}
+	if err != nil {
+		a.events.fail(err)
+	}
+	return err
+}
+
+// humanOut is where apply and destroy print for people what stdout
+// carries without -json: stderr with -json, where stdout has the events.
+func (a *app) humanOut() io.Writer {
+	if a.events != nil {
+		return a.stderr
+	}
+	return a.stdout
+}
+
+// showPlan prints the plan about to be applied, and with -json its event.
+func (a *app) showPlan(p *plan.Plan) {
+	a.events.plan(p)
+	out := a.humanOut()
+	plan.Style{Color: a.color(out)}.Render(out, p)
 }
 
 // interruptible returns a context cancelled by SIGINT or SIGTERM. After
@@ -156,7 +209,7 @@ func (s *session) applyLab(ctx context.Context, f *applyFlags, destroy bool) err
 	if err != nil {
 		return err
 	}
-	plan.Style{Color: a.color(a.stdout)}.Render(a.stdout, p)
+	a.showPlan(p)
 	if !p.Empty() && !f.autoApprove {
 		if err := a.confirm(p, destroy); err != nil {
 			return err
@@ -228,6 +281,7 @@ func (s *session) execute(ctx context.Context, p *plan.Plan, parallelism int) er
 				line = fmt.Sprintf("[%*d/%d] %s: %s", len(fmt.Sprint(e.Total)), e.Done, e.Total, e.Addr, paint(color, "31", "failed"))
 			}
 			fmt.Fprintln(a.stderr, line)
+			a.events.step(p, e)
 			hook.at(e.Done)
 		},
 	}
@@ -250,22 +304,25 @@ func (s *session) execute(ctx context.Context, p *plan.Plan, parallelism int) er
 	s.st = st
 
 	if applyErr != nil {
-		for _, e := range flatten(applyErr) {
+		errs := flatten(applyErr)
+		for _, e := range errs {
 			fmt.Fprintf(a.stderr, "%s %v\n", paint(color, "31", "Error:"), e)
 		}
 		fmt.Fprintf(a.stderr, "\nThe state file %s records every change that completed; run apply again to finish.\n", s.statePath)
-		return errReported
+		return &applyFailed{errs: errs, statePath: s.statePath}
 	}
 	if syncErr != nil {
 		return fmt.Errorf("updating the lab's hosts files: %w", syncErr)
 	}
+	elapsed := time.Since(start)
+	a.events.summary(p, elapsed, s.statePath)
 	add, change, destroy := p.Counts()
 	verb := "Apply"
 	if p.Destroy {
 		verb = "Destroy"
 	}
-	fmt.Fprintf(a.stdout, "%s complete in %s. Resources: %d added, %d changed, %d destroyed.\n",
-		verb, roundDuration(time.Since(start)), add, change, destroy)
+	fmt.Fprintf(a.humanOut(), "%s complete in %s. Resources: %d added, %d changed, %d destroyed.\n",
+		verb, roundDuration(elapsed), add, change, destroy)
 	return nil
 }
 

@@ -82,7 +82,8 @@ func writeGaps(w io.Writer, lab *plan.Lab, gaps []plan.Gap) {
 }
 
 // waitConverged polls the routing tables until nothing is missing or the
-// timeout passes, and reports how long routing took from start.
+// timeout passes, and reports how long routing took from start (with
+// -json, in an event too; what is missing goes in the error).
 func (s *session) waitConverged(ctx context.Context, start time.Time, timeout time.Duration) error {
 	deadline := time.Now().Add(timeout)
 	for {
@@ -91,12 +92,14 @@ func (s *session) waitConverged(ctx context.Context, start time.Time, timeout ti
 			return err
 		}
 		if len(gaps) == 0 {
-			fmt.Fprintf(s.a.stdout, "Routing converged %s after apply started.\n", roundDuration(time.Since(start)))
+			elapsed := time.Since(start)
+			s.a.events.converged(elapsed)
+			fmt.Fprintf(s.a.humanOut(), "Routing converged %s after apply started.\n", roundDuration(elapsed))
 			return nil
 		}
 		if time.Now().After(deadline) || ctx.Err() != nil {
-			writeGaps(s.a.stdout, s.want, gaps)
-			return &exitError{code: 1, err: fmt.Errorf("routing did not converge within %s", timeout)}
+			writeGaps(s.a.humanOut(), s.want, gaps)
+			return &exitError{code: 1, err: &notConverged{timeout: timeout, gaps: gaps}}
 		}
 		select {
 		case <-ctx.Done():

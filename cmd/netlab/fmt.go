@@ -6,6 +6,7 @@ import (
 	"os"
 	"path/filepath"
 
+	"github.com/hashicorp/hcl/v2"
 	"github.com/spf13/cobra"
 
 	"github.com/netlab/netlab/plan"
@@ -29,7 +30,9 @@ with -diff, prints what would change.`,
 				}
 				out, diags := plan.Format(src, path)
 				if diags.HasErrors() {
-					a.printDiags(nil, diags)
+					// The same form as validate's: the place, the source
+					// line with the range underlined, how to fix it.
+					a.printFileDiags(map[string]*hcl.File{path: {Bytes: src}}, diags)
 					return errReported
 				}
 				if bytes.Equal(src, out) {

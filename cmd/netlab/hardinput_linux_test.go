@@ -3,7 +3,6 @@
 package main
 
 import (
-	"bufio"
 	"errors"
 	"fmt"
 	"io/fs"
@@ -14,6 +13,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/netlab/netlab/internal/labcases"
 	"github.com/netlab/netlab/internal/roottest"
 )
 
@@ -40,26 +40,6 @@ func invalidCases(t *testing.T) []string {
 	}
 	sort.Strings(files)
 	return files
-}
-
-var errorAtLine = regexp.MustCompile(`^# error(?: at line (\d+))?:`)
-
-// expectedErrorLine reads the line an invalid case's first comment names,
-// or "" when it names none.
-func expectedErrorLine(t *testing.T, path string) string {
-	t.Helper()
-	f, err := os.Open(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer f.Close()
-	sc := bufio.NewScanner(f)
-	sc.Scan()
-	m := errorAtLine.FindStringSubmatch(sc.Text())
-	if m == nil {
-		t.Fatalf("%s does not start with '# error at line N:' or '# error:'", path)
-	}
-	return m[1]
 }
 
 var jailLabel = regexp.MustCompile(`jail\s+"([A-Za-z0-9_-]+)"`)
@@ -92,7 +72,10 @@ func TestInvalidCasesChangeNothing(t *testing.T) {
 			if err := os.WriteFile(l.file, data, 0o644); err != nil {
 				t.Fatal(err)
 			}
-			line := expectedErrorLine(t, src)
+			line, err := labcases.ErrorLine(src)
+			if err != nil {
+				t.Fatal(err)
+			}
 			for _, args := range [][]string{
 				{"validate", l.file},
 				{"plan", l.file},
@@ -102,8 +85,8 @@ func TestInvalidCasesChangeNothing(t *testing.T) {
 				if r.code != 1 || !strings.Contains(r.stderr, "Error: ") {
 					t.Errorf("want exit 1 with a diagnostic:\n%s", r)
 				}
-				if line != "" && !strings.Contains(r.stderr, fmt.Sprintf("--> %s:%s:", l.file, line)) {
-					t.Errorf("want the diagnostic at %s:%s:\n%s", filepath.Base(src), line, r)
+				if line != 0 && !strings.Contains(r.stderr, fmt.Sprintf("--> %s:%d:", l.file, line)) {
+					t.Errorf("want the diagnostic at %s:%d:\n%s", filepath.Base(src), line, r)
 				}
 			}
 			for _, path := range []string{l.runDir, filepath.Join(l.dir, ".netlab")} {

@@ -1,8 +1,12 @@
 package main
 
 import (
+	"encoding/json"
+	"fmt"
 	"os"
 	"path/filepath"
+	"slices"
+	"strings"
 	"testing"
 
 	"github.com/rogpeppe/go-internal/testscript"
@@ -13,12 +17,14 @@ import (
 
 // TestMain lets the scripts run netlab as a command. With NETLAB_FAKE_HOST
 // set, every provider is the fake host kept in that file, so the scripts
-// exercise the real command line on a host that needs no root.
+// exercise the real command line on a host that needs no root; with
+// NETLAB_FAKE_FAIL set as well (see fakeFailures), chosen provider calls
+// fail.
 func TestMain(m *testing.M) {
 	testscript.Main(m, map[string]func(){
 		"netlab": func() {
 			if path := os.Getenv("NETLAB_FAKE_HOST"); path != "" {
-				host := &fake.Host{Path: path}
+				host := &fake.Host{Path: path, Fail: fakeFailures(os.Getenv("NETLAB_FAKE_FAIL"))}
 				newProvider = func(string, providerOptions) (plan.Provider, plan.Console, error) {
 					return host, nil, nil
 				}
@@ -26,6 +32,25 @@ func TestMain(m *testing.M) {
 			os.Exit(run(os.Args[1:], os.Stdin, os.Stdout, os.Stderr))
 		},
 	})
+}
+
+// fakeFailures makes the fake host's calls named in spec fail: spec is a
+// comma-separated list of OP:NAME, such as "CreateLink:r1-r2" or
+// "StartDaemon:r1.rip" (the operations and names of fake.Host.Fail).
+func fakeFailures(spec string) func(op, name string) error {
+	if spec == "" {
+		return nil
+	}
+	fail := map[string]bool{}
+	for _, call := range strings.Split(spec, ",") {
+		fail[call] = true
+	}
+	return func(op, name string) error {
+		if fail[op+":"+name] {
+			return fmt.Errorf("%s %s: injected failure (NETLAB_FAKE_FAIL)", op, name)
+		}
+		return nil
+	}
 }
 
 func TestScripts(t *testing.T) {
@@ -41,6 +66,44 @@ func TestScripts(t *testing.T) {
 			env.Setenv("NO_COLOR", "")
 			return nil
 		},
+		Cmds:          map[string]func(*testscript.TestScript, bool, []string){"jsonlines": jsonLines},
 		UpdateScripts: os.Getenv("UPDATE_SCRIPTS") == "1",
 	})
+}
+
+// jsonLines is the scripts' "jsonlines FILE [TYPE...]": every line of
+// FILE (stdout, say) is one JSON object with a "type" and the events'
+// "format_version", and nothing else is in the file. With TYPEs, the
+// lines' types in order, runs of one type counted once, are exactly
+// those.
+func jsonLines(ts *testscript.TestScript, neg bool, args []string) {
+	if neg {
+		ts.Fatalf("unsupported: ! jsonlines")
+	}
+	if len(args) < 1 {
+		ts.Fatalf("usage: jsonlines FILE [TYPE...]")
+	}
+	text := ts.ReadFile(args[0])
+	if !strings.HasSuffix(text, "\n") {
+		ts.Fatalf("%s does not end with a newline: %q", args[0], text)
+	}
+	var types []string
+	for i, line := range strings.Split(strings.TrimSuffix(text, "\n"), "\n") {
+		var ev struct {
+			Type          *string `json:"type"`
+			FormatVersion *string `json:"format_version"`
+		}
+		if !strings.HasPrefix(line, "{") || !json.Valid([]byte(line)) || json.Unmarshal([]byte(line), &ev) != nil {
+			ts.Fatalf("%s line %d is not one JSON object: %q", args[0], i+1, line)
+		}
+		if ev.Type == nil || ev.FormatVersion == nil || *ev.FormatVersion != "1" {
+			ts.Fatalf("%s line %d lacks a type or format_version \"1\": %q", args[0], i+1, line)
+		}
+		if len(types) == 0 || types[len(types)-1] != *ev.Type {
+			types = append(types, *ev.Type)
+		}
+	}
+	if want := args[1:]; len(want) > 0 && !slices.Equal(types, want) {
+		ts.Fatalf("%s has events %v, want %v", args[0], types, want)
+	}
 }

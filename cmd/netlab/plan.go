@@ -78,13 +78,17 @@ type jsonPlan struct {
 	} `json:"summary"`
 }
 
-func writeJSONPlan(w io.Writer, p *plan.Plan) error {
+func newJSONPlan(p *plan.Plan) jsonPlan {
 	jp := jsonPlan{FormatVersion: "1", Lab: p.Lab, Provider: p.Provider, Destroy: p.Destroy, Changes: p.Changes}
 	if jp.Changes == nil {
 		jp.Changes = []plan.Change{}
 	}
 	jp.Summary.Add, jp.Summary.Change, jp.Summary.Destroy = p.Counts()
+	return jp
+}
+
+func writeJSONPlan(w io.Writer, p *plan.Plan) error {
 	enc := json.NewEncoder(w)
 	enc.SetIndent("", "  ")
-	return enc.Encode(jp)
+	return enc.Encode(newJSONPlan(p))
 }

@@ -107,7 +107,7 @@ func (a *app) applySaved(ctx context.Context, path string, sp *savedPlan, f *app
 	if !sameChanges(p.Changes, sp.Changes) {
 		return errors.New("the live lab changed since the plan was made: run plan again")
 	}
-	plan.Style{Color: a.color(a.stdout)}.Render(a.stdout, p)
+	a.showPlan(p)
 	return s.execute(ctx, p, f.parallelism)
 }
 

@@ -24,9 +24,19 @@ func (e *exitError) Error() string {
 	return e.err.Error()
 }
 
+func (e *exitError) Unwrap() error { return e.err }
+
 // errReported is an error whose explanation has been written to stderr
 // already (diagnostics, a failed apply's summary).
 var errReported = errors.New("reported")
+
+// reported is an errReported with a one-line message of its own, which
+// the error event of apply -json carries.
+type reported string
+
+func (e reported) Error() string { return string(e) }
+
+func (e reported) Is(target error) bool { return target == errReported }
 
 // app holds what every command shares: the streams, the global flags and
 // the decisions made once at the edge (colour).
@@ -38,6 +48,9 @@ type app struct {
 	noColor bool
 	runDir  string
 	prof    profiling
+	// events, set by apply and destroy -json, receives what stdout
+	// carries then; nil otherwise.
+	events *eventLog
 }
 
 // run parses args and runs the command they name, returning the exit

@@ -58,7 +58,7 @@ func (a *app) loadLab(path string, f *labFlags) (*plan.Lab, *plan.Source, error)
 	lab, src, diags := plan.Load(path, f.loadOptions())
 	if diags.HasErrors() || lab == nil {
 		a.printDiags(src, diags)
-		return nil, nil, errReported
+		return nil, nil, reported(diagsMessage(path, diags))
 	}
 	if len(diags) > 0 {
 		a.printDiags(src, diags)
@@ -66,12 +66,41 @@ func (a *app) loadLab(path string, f *labFlags) (*plan.Lab, *plan.Source, error)
 	return lab, src, nil
 }
 
+// diagsMessage says in one line what is wrong with the lab file at path:
+// its first error, and how many more there are.
+func diagsMessage(path string, diags hcl.Diagnostics) string {
+	var first string
+	n := 0
+	for _, d := range diags {
+		if d.Severity == hcl.DiagError {
+			if n == 0 {
+				first = d.Summary
+			}
+			n++
+		}
+	}
+	switch n {
+	case 0:
+		return fmt.Sprintf("lab file %s could not be loaded", path)
+	case 1:
+		return fmt.Sprintf("lab file %s: %s", path, first)
+	}
+	return fmt.Sprintf("lab file %s: %s, and %d more errors", path, first, n-1)
+}
+
 func (a *app) printDiags(src *plan.Source, diags hcl.Diagnostics) {
 	var files map[string]*hcl.File
 	if src != nil {
 		files = src.Files
 	}
+	a.printFileDiags(files, diags)
+}
+
+// printFileDiags prints diagnostics about files, whose source lines it
+// shows under each diagnostic that points into one of them.
+func (a *app) printFileDiags(files map[string]*hcl.File, diags hcl.Diagnostics) {
 	writeDiags(a.stderr, files, diags, a.color(a.stderr))
+	a.events.diagnostics(diags)
 }
 
 // openSession loads the lab file (or, with labFile empty, only the state
@@ -207,7 +236,7 @@ func (s *session) reportResourceErrors(err error) error {
 		}
 	}
 	s.a.printDiags(s.src, diags)
-	return errReported
+	return reported("the lab file asks for what the provider cannot build")
 }
 
 func flatten(err error) []error {
@@ -253,7 +282,7 @@ func (s *session) observe(ctx context.Context, destroy bool) (*plan.Lab, error) 
 		}
 		s.a.printDiags(s.src, diags)
 		if !destroy {
-			return nil, errReported
+			return nil, reported(fmt.Sprintf("names of lab %q are held by objects netlab does not own", s.want.Name))
 		}
 	}
 	return &obs.Lab, nil
