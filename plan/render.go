@@ -1,6 +1,7 @@
 package plan
 
 import (
+	"bytes"
 	"fmt"
 	"io"
 	"strings"
@@ -38,7 +39,14 @@ func (s Style) action(a Action, text string) string {
 
 // Render writes the plan as Terraform users expect to read it: one block
 // per changed resource with its changed attributes, then a summary line.
+// It writes to w once, whatever the plan's size.
 func (s Style) Render(w io.Writer, p *Plan) {
+	var b bytes.Buffer
+	s.render(&b, p)
+	w.Write(b.Bytes())
+}
+
+func (s Style) render(w io.Writer, p *Plan) {
 	if p.Empty() {
 		what := fmt.Sprintf("The live lab %q matches the lab file; nothing to do.", p.Lab)
 		if p.Destroy {
