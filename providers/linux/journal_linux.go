@@ -6,6 +6,7 @@ import (
 	"iter"
 	"os"
 	"path/filepath"
+	"sync"
 )
 
 // A journal is a file of JSON objects, one a line, that only grows while
@@ -13,36 +14,73 @@ import (
 // being created. Each change is one line appended in one write to the
 // file opened for appending, so parallel writers never mix their lines
 // and readers see whole lines, but for a last one still being written. A
-// crash may cut the last line short; the next append ends it first, so
+// crash may cut the last line short; the next writer ends it first, so
 // that the fragment stays a line of its own, which does not parse and
 // which readers skip.
 
-// appendJournal appends v to the journal at path as one line, creating
-// the file and its directory if needed.
-func appendJournal(path string, v any) error {
+// journals holds open the journals a provider appends to, so that a
+// change costs one write; the provider closes a journal before it removes
+// or replaces the file.
+type journals struct {
+	mu    sync.Mutex
+	files map[string]*os.File
+}
+
+// append appends v to the journal at path as one line, creating the file
+// and its directory if needed.
+func (j *journals) append(path string, v any) error {
 	line, err := json.Marshal(v)
 	if err != nil {
 		return err
 	}
-	line = append(line, '\n')
-	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
+	f, err := j.open(path)
+	if err != nil {
 		return err
+	}
+	_, err = f.Write(append(line, '\n'))
+	return err
+}
+
+// open returns the journal at path opened for appending, with whatever
+// line a crash cut short ended.
+func (j *journals) open(path string) (*os.File, error) {
+	j.mu.Lock()
+	defer j.mu.Unlock()
+	if f := j.files[path]; f != nil {
+		return f, nil
+	}
+	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
+		return nil, err
 	}
 	f, err := os.OpenFile(path, os.O_RDWR|os.O_APPEND|os.O_CREATE, 0o644)
 	if err != nil {
-		return err
+		return nil, err
 	}
 	if st, err := f.Stat(); err == nil && st.Size() > 0 {
 		last := make([]byte, 1)
 		if _, err := f.ReadAt(last, st.Size()-1); err == nil && last[0] != '\n' {
-			line = append([]byte{'\n'}, line...)
+			if _, err := f.Write([]byte{'\n'}); err != nil {
+				f.Close()
+				return nil, err
+			}
 		}
 	}
-	_, err = f.Write(line)
-	if cerr := f.Close(); err == nil {
-		err = cerr
+	if j.files == nil {
+		j.files = map[string]*os.File{}
 	}
-	return err
+	j.files[path] = f
+	return f, nil
+}
+
+// close closes the journal at path if it is open, before its file is
+// removed or replaced.
+func (j *journals) close(path string) {
+	j.mu.Lock()
+	defer j.mu.Unlock()
+	if f := j.files[path]; f != nil {
+		f.Close()
+		delete(j.files, path)
+	}
 }
 
 // journalLines yields the complete lines of a journal's content.

@@ -32,7 +32,8 @@ func TestJournalLines(t *testing.T) {
 
 func TestAppendJournalEndsALineACrashCutShort(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "lab", "jails.markers")
-	if err := appendJournal(path, marker{Lab: "l", Jail: "a", Netns: 1}); err != nil {
+	var before journals
+	if err := before.append(path, marker{Lab: "l", Jail: "a", Netns: 1}); err != nil {
 		t.Fatal(err)
 	}
 	// A crash in the middle of the next write.
@@ -42,7 +43,8 @@ func TestAppendJournalEndsALineACrashCutShort(t *testing.T) {
 	}
 	f.WriteString(`{"lab":"l","jail":"b","netns_in`)
 	f.Close()
-	if err := appendJournal(path, marker{Lab: "l", Jail: "c", Netns: 3}); err != nil {
+	var after journals // the next process's
+	if err := after.append(path, marker{Lab: "l", Jail: "c", Netns: 3}); err != nil {
 		t.Fatal(err)
 	}
 	b, err := os.ReadFile(path)
@@ -99,6 +101,13 @@ func TestCompactMarkers(t *testing.T) {
 	}
 	if want := `{"lab":"l","jail":"a","netns_inode":1}` + "\n"; string(b) != want {
 		t.Errorf("compacted file is %q, want %q", b, want)
+	}
+	// The file was replaced: later lines go to the new one.
+	if err := p.writeMarker(marker{Lab: "l", Jail: "c", Netns: 3}); err != nil {
+		t.Fatal(err)
+	}
+	if ms, err := p.readMarkers("l"); err != nil || len(ms) != 2 {
+		t.Errorf("after compacting and writing another, markers %v, %v; want a and c", ms, err)
 	}
 	if err := p.compactMarkers("l", nil); err != nil {
 		t.Fatal(err)

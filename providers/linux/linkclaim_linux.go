@@ -64,7 +64,7 @@ func (p *Provider) removeClaim(lab, link string) error {
 }
 
 func (p *Provider) appendClaim(c linkClaim) error {
-	return appendJournal(p.claimsPath(c.Lab), c)
+	return p.journals.append(p.claimsPath(c.Lab), c)
 }
 
 // linkClaims returns the claims of lab that are not released, by link.
@@ -123,6 +123,7 @@ func claimed(claims map[string]map[string]claimedEnd, jail string, l netlink.Lin
 // that succeeded: by then every claimed interface was replaced or
 // removed, so the claims name nothing.
 func (p *Provider) removeClaims(lab string) error {
+	p.journals.close(p.claimsPath(lab))
 	err := os.Remove(p.claimsPath(lab))
 	if err != nil && !errors.Is(err, fs.ErrNotExist) {
 		return err

@@ -173,7 +173,7 @@ func (p *Provider) forgetMarker(lab, jail string) error {
 
 // appendMarker adds m as a line of its lab's markers file.
 func (p *Provider) appendMarker(m marker) error {
-	return appendJournal(p.markersPath(m.Lab), m)
+	return p.journals.append(p.markersPath(m.Lab), m)
 }
 
 // compactMarkers rewrites the lab's markers file with the markers of the
@@ -181,6 +181,7 @@ func (p *Provider) appendMarker(m marker) error {
 // while it does.
 func (p *Provider) compactMarkers(lab string, keep []marker) error {
 	path := p.markersPath(lab)
+	p.journals.close(path)
 	if len(keep) == 0 {
 		if err := os.Remove(path); err != nil && !errors.Is(err, fs.ErrNotExist) {
 			return err

@@ -52,6 +52,8 @@ type Provider struct {
 	jailLocks sync.Map // "lab/jail" -> *sync.Mutex
 	// markers remembers each jail's marker as last read or written.
 	markers sync.Map // "lab/jail" -> marker
+	// journals holds the markers and claims files open for appending.
+	journals journals
 }
 
 var (
