@@ -8,6 +8,7 @@ import (
 	"io/fs"
 	"maps"
 	"os"
+	"path/filepath"
 	"sort"
 )
 
@@ -48,13 +49,15 @@ type marker struct {
 // and remembers them.
 func (p *Provider) readMarkers(lab string) (map[string]marker, error) {
 	b, err := os.ReadFile(p.markersPath(lab))
-	if errors.Is(err, fs.ErrNotExist) {
-		return map[string]marker{}, nil
-	}
-	if err != nil {
+	var out map[string]marker
+	switch {
+	case errors.Is(err, fs.ErrNotExist):
+		out = p.legacyMarkers(lab)
+	case err != nil:
 		return nil, fmt.Errorf("reading the markers of lab %q: %w", lab, err)
+	default:
+		out = parseMarkers(lab, b)
 	}
-	out := parseMarkers(lab, b)
 	for _, m := range out {
 		p.remember(m)
 	}
@@ -75,6 +78,25 @@ func parseMarkers(lab string, b []byte) map[string]marker {
 		} else {
 			out[m.Jail] = m
 		}
+	}
+	return out
+}
+
+// legacyMarkers reads the markers that netlab kept, before the markers
+// file, as RUNDIR/LAB/JAIL/jail.json, so that a lab built then is still
+// the lab's; the next Sync writes them to the markers file. Their jails
+// all have their UTS namespace, where the hostname is read from.
+func (p *Provider) legacyMarkers(lab string) map[string]marker {
+	out := map[string]marker{}
+	files, _ := filepath.Glob(filepath.Join(p.labDir(lab), "*", "jail.json"))
+	for _, f := range files {
+		b, err := os.ReadFile(f)
+		var m marker
+		if err != nil || json.Unmarshal(b, &m) != nil || m.Lab != lab ||
+			m.Jail != filepath.Base(filepath.Dir(f)) || checkName("jail", m.Jail) != nil || m.Gone {
+			continue
+		}
+		out[m.Jail] = m
 	}
 	return out
 }
@@ -173,7 +195,19 @@ func (p *Provider) forgetMarker(lab, jail string) error {
 
 // appendMarker adds m as a line of its lab's markers file.
 func (p *Provider) appendMarker(m marker) error {
-	return p.journals.append(p.markersPath(m.Lab), m)
+	path := p.markersPath(m.Lab)
+	if !p.journals.isOpen(path) {
+		// A lab built before the markers file keeps its jails: their
+		// markers go first into the file that is about to exist.
+		if _, err := os.Stat(path); errors.Is(err, fs.ErrNotExist) {
+			for _, old := range p.legacyMarkers(m.Lab) {
+				if err := p.journals.append(path, old); err != nil {
+					return err
+				}
+			}
+		}
+	}
+	return p.journals.append(path, m)
 }
 
 // compactMarkers rewrites the lab's markers file with the markers of the

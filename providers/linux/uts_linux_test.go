@@ -2,11 +2,14 @@ package linux
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"io/fs"
 	"os"
+	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/netlab/netlab/plan"
 )
@@ -114,5 +117,70 @@ func TestJailUTSAfterACrash(t *testing.T) {
 	}
 	if !p.hasUTS(lab.Name, "nltU3") {
 		t.Errorf("no UTS namespace at %s after a command", p.utsPath(lab.Name, "nltU3"))
+	}
+}
+
+// TestLegacyMarkers: a lab built by a netlab that kept one marker file
+// per jail, RUNDIR/LAB/JAIL/jail.json, with a UTS namespace for every
+// jail, stays the lab's: observed, changed, and moved to the markers
+// file by the next apply.
+func TestLegacyMarkers(t *testing.T) {
+	ctx := context.Background()
+	lab := &plan.Lab{Name: "nltlegacy", Jails: []plan.Jail{
+		{Name: "nltL3", Addr: "jail.nltL3", Hostname: "old3"},
+		{Name: "nltL4", Addr: "jail.nltL4", Hostname: "old4"},
+	}}
+	old := newTestProvider(t, lab)
+	for _, j := range lab.Jails {
+		if _, err := old.CreateJail(ctx, lab.Name, j); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := inJailOutput(ctx, old, lab.Name, j.Name, "true"); err != nil {
+			t.Fatal(err) // makes the UTS namespace, as the old layout had
+		}
+	}
+	// Rewrite the runtime directory into the old layout.
+	ms, err := old.readMarkers(lab.Name)
+	if err != nil {
+		t.Fatal(err)
+	}
+	old.journals.close(old.markersPath(lab.Name))
+	for _, m := range ms {
+		b, _ := json.Marshal(struct {
+			marker
+			UTS uint64 `json:"uts_inode"`
+		}{m, 1})
+		if err := os.WriteFile(filepath.Join(old.jailDir(lab.Name, m.Jail), "jail.json"), b, 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := os.Remove(old.markersPath(lab.Name)); err != nil {
+		t.Fatal(err)
+	}
+
+	p := New(Options{RunDir: old.runDir, Settle: 50 * time.Millisecond})
+	t.Cleanup(p.ns.closeAll)
+	obs, err := p.Observe(ctx, lab)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(obs.Lab.Jails) != 2 || len(obs.Clashes) != 0 || obs.Lab.Jails[0].Hostname != "old3" {
+		t.Fatalf("a lab of the old layout observed as %+v, clashes %+v", obs.Lab.Jails, obs.Clashes)
+	}
+	// A new jail writes the markers file; the old jails stay the lab's.
+	lab.Jails = append(lab.Jails, plan.Jail{Name: "nltL5", Addr: "jail.nltL5", Hostname: "new5"})
+	if _, err := p.CreateJail(ctx, lab.Name, lab.Jails[2]); err != nil {
+		t.Fatal(err)
+	}
+	if err := p.Sync(ctx, lab.Name, lab); err != nil {
+		t.Fatal(err)
+	}
+	got, err := p.readMarkers(lab.Name)
+	if err != nil || len(got) != 3 {
+		t.Fatalf("the markers file after an apply holds %v, %v; want all three jails", got, err)
+	}
+	obs, err = p.Observe(ctx, lab)
+	if err != nil || len(obs.Lab.Jails) != 3 || len(obs.Clashes) != 0 {
+		t.Fatalf("after the apply, observed %+v, clashes %+v, %v", obs.Lab.Jails, obs.Clashes, err)
 	}
 }

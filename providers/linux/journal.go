@@ -72,6 +72,13 @@ func (j *journals) open(path string) (*os.File, error) {
 	return f, nil
 }
 
+// isOpen reports whether the journal at path is open.
+func (j *journals) isOpen(path string) bool {
+	j.mu.Lock()
+	defer j.mu.Unlock()
+	return j.files[path] != nil
+}
+
 // close closes the journal at path if it is open, before its file is
 // removed or replaced.
 func (j *journals) close(path string) {
