@@ -216,9 +216,13 @@ func (f *fake) assertGone(lab *plan.Lab, before fakebsd.World) {
 	if got, want := describeWorld(f.worldState()), describeWorld(before); got != want {
 		f.t.Fatalf("world after destroy\n got:\n%s\nwant:\n%s", got, want)
 	}
-	if _, err := os.Stat(f.run + "/" + lab.Name); !os.IsNotExist(err) {
-		left, _ := exec.Command("find", f.run).Output()
-		f.t.Fatalf("runtime files of the lab remain:\n%s", left)
+	// The lab's jails have "/" as their path: what their processes use
+	// lies below the fake's root.
+	for _, dir := range []string{f.run, f.root + f.run} {
+		if _, err := os.Stat(dir + "/" + lab.Name); !os.IsNotExist(err) {
+			left, _ := exec.Command("find", dir).Output()
+			f.t.Fatalf("runtime files of the lab remain:\n%s", left)
+		}
 	}
 	hosts, err := os.ReadFile(f.root + "/etc/hosts")
 	must(f.t, err)

@@ -122,12 +122,17 @@ func TestForeignProcessesClassified(t *testing.T) {
 		" 1207     1   3 daemon: rip[1208] (daemon)\n" +
 		" 1208  1207   3 /sbin/routed -s -m -d\n" +
 		" 1209     1   3 bird -c /var/run/netlab/l2/jails/r1/rip.conf -P /var/run/netlab/l2/jails/r1/rip.pid\n" +
-		" 1210  1210   3 loop\n"
+		" 1210  1210   3 loop\n" +
+		// A capture of netlab web, whose parent is on the host; a user's
+		// tcpdump with the same options; another lab's capture.
+		" 1211  1500   3 tcpdump -l -n -tt -v --immediate-mode -Q out -i r2 -F /var/run/netlab/l/jails/r1/tcpdump.filter\n" +
+		" 1212   901   3 tcpdump -l -n -tt -v --immediate-mode -Q out -i r2 ip and (icmp or udp)\n" +
+		" 1213   902   3 tcpdump -l -n -i r2 -F /var/run/netlab/l2/jails/r1/tcpdump.filter\n"
 	var got []string
 	for _, pr := range foreignProcesses(parsePS([]byte(ps)), dir) {
 		got = append(got, strconv.Itoa(pr.PID))
 	}
-	if want := "1206 1207 1208 1209 1210"; strings.Join(got, " ") != want {
+	if want := "1206 1207 1208 1209 1210 1212 1213"; strings.Join(got, " ") != want {
 		t.Errorf("foreign pids = %v, want %s", got, want)
 	}
 }

@@ -37,8 +37,9 @@ func (p *Provider) jailProcesses(ctx context.Context, ref string) ([]process, er
 // foreignProcesses returns the processes that are not the lab's. A
 // process is the lab's when its command line names the jail's runtime
 // directory (every daemon the lab starts does, even one whose start a
-// crash cut short: see startArgs), or when its parent in the jail is the
-// lab's (a daemon(8) child, an sshd session).
+// crash cut short: see startArgs; so does every tcpdump of Capture,
+// through its filter file), or when its parent in the jail is the lab's
+// (a daemon(8) child, an sshd session).
 func foreignProcesses(procs []process, runtimeDir string) []process {
 	tag := runtimeDir + "/"
 	byPID := map[int]process{}
@@ -68,21 +69,22 @@ func foreignProcesses(procs []process, runtimeDir string) []process {
 	return foreign
 }
 
-// refuseForeignProcesses fails with ErrForeignProcesses, naming each pid
-// and command, when jail jid runs processes that are not the lab's.
-func (p *Provider) refuseForeignProcesses(ctx context.Context, lab, jail, jid string) error {
+// refuseForeignProcesses lists the processes of jail jid and fails with
+// ErrForeignProcesses, naming each pid and command, when some are not the
+// lab's; otherwise it returns them.
+func (p *Provider) refuseForeignProcesses(ctx context.Context, lab, jail, jid string) ([]process, error) {
 	procs, err := p.jailProcesses(ctx, jid)
 	if err != nil {
-		return fmt.Errorf("listing its processes: %w", err)
+		return nil, fmt.Errorf("listing its processes: %w", err)
 	}
 	foreign := foreignProcesses(procs, p.jailDir(lab, jail))
 	if len(foreign) == 0 {
-		return nil
+		return procs, nil
 	}
 	var names []string
 	for _, pr := range foreign {
 		names = append(names, fmt.Sprintf("pid %d (%s)", pr.PID, pr.Command))
 	}
-	return fmt.Errorf("it runs %s; stop them (jexec %s kill PID) and run destroy again: %w",
+	return nil, fmt.Errorf("it runs %s; stop them (jexec %s kill PID) and run destroy again: %w",
 		strings.Join(names, ", "), jail, ErrForeignProcesses)
 }
