@@ -136,3 +136,23 @@ func TestForeignProcessesClassified(t *testing.T) {
 		t.Errorf("foreign pids = %v, want %s", got, want)
 	}
 }
+
+// TestCaptureProcessesClassified checks which processes of a jail
+// DestroyJail stops as the tcpdumps of a capture: only tcpdump reading
+// the jail's own filter file.
+func TestCaptureProcessesClassified(t *testing.T) {
+	filter := "/var/run/netlab/l/jails/r1/tcpdump.filter"
+	ps := "  PID  PPID JID COMMAND\n" +
+		" 1201     1   3 daemon: /var/run/netlab/l/jails/r1/rip[1202] (daemon)\n" +
+		" 1202  1201   3 /sbin/routed -s -m -d\n" +
+		" 1203  1500   3 tcpdump -l -n -tt -v --immediate-mode -Q out -i r2 -F " + filter + "\n" +
+		" 1204  1500   3 /usr/sbin/tcpdump -l -n -i r3 -F " + filter + " -Q out\n" +
+		" 1205   901   3 tcpdump -l -n -tt -v --immediate-mode -Q out -i r2 ip and (icmp or udp)\n" +
+		" 1206   902   3 tcpdump -n -i r2 -F " + filter + ".bak\n" +
+		" 1207   903   3 less " + filter + "\n" +
+		" 1208   904   3 tcpdump -n -i r2 -F /var/run/netlab/l2/jails/r1/tcpdump.filter\n"
+	got := captureProcesses(parsePS([]byte(ps)), filter)
+	if want := []int{1203, 1204}; !slices.Equal(got, want) {
+		t.Errorf("capture pids = %v, want %v", got, want)
+	}
+}

@@ -202,14 +202,20 @@ func boolDigit(b bool) string {
 // Since `jail -r` kills every process in the jail, one ps first checks
 // that the jail runs only the lab's processes (its daemons, and the
 // tcpdumps of a Capture that `netlab web` runs); otherwise it fails with
-// ErrForeignProcesses and leaves the jail alone.
+// ErrForeignProcesses and leaves the jail alone. The lab's tcpdumps are
+// then stopped by pid before `jail -r`.
 func (p *Provider) DestroyJail(ctx context.Context, lab string, j plan.Jail) error {
 	jid, m, err := p.jailRef(lab, j.Name)
 	if err != nil {
 		return fmt.Errorf("destroying jail %q: %w", j.Name, err)
 	}
-	if _, err := p.refuseForeignProcesses(ctx, lab, j.Name, jid); err != nil {
+	procs, err := p.refuseForeignProcesses(ctx, lab, j.Name, jid)
+	if err != nil {
 		return fmt.Errorf("destroying jail %q: %w", j.Name, err)
+	}
+	filter, _ := p.captureFilterFile(lab, j.Name, m.Path)
+	if err := p.stopCaptures(ctx, j.Name, jid, captureProcesses(procs, filter)); err != nil {
+		return fmt.Errorf("destroying jail %q: stopping the lab's tcpdumps: %w", j.Name, err)
 	}
 	if _, err := p.exec(ctx, "jail", "-r", jid); err != nil {
 		return fmt.Errorf("destroying jail %q: %w", j.Name, err)
