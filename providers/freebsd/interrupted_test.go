@@ -85,27 +85,18 @@ func observedPID(daemons []plan.Daemon, pid int) bool {
 // short, its processes never block the destroy, which leaves nothing.
 func TestCrashThenDestroy(t *testing.T) {
 	lab := crashLab()
-	total := countCommands(t, "apply", lab)
-	for k := 0; k <= total; k++ {
-		t.Run("after-"+strconv.Itoa(k), func(t *testing.T) {
-			f := newFake(t)
-			must(t, f.p.Prepare(lab))
-			before := f.worldState()
-			if crashed := f.crashAt("apply", lab, k); !crashed && k < total {
-				t.Fatalf("the apply finished within %d commands", k)
-			}
-			if err := engine(context.Background(), f.p, lab.Name, nil); err != nil {
-				t.Fatalf("destroy after the crash: %v\n%s", err, describeWorld(f.worldState()))
-			}
-			// Only the world is compared: after a crash at the first
-			// jail's creation an empty runtime directory sometimes
-			// remains, a race that predates this check.
-			must(t, fakebsd.Update(f.world, func(w *fakebsd.World) error { w.Reap(); return nil }))
-			if got, want := describeWorld(f.worldState()), describeWorld(before); got != want {
-				t.Fatalf("world after destroy\n got:\n%s\nwant:\n%s", got, want)
-			}
-		})
-	}
+	crashEvery(t, "apply", lab, func(t *testing.T, f *fake, before fakebsd.World) {
+		if err := engine(context.Background(), f.p, lab.Name, nil); err != nil {
+			t.Fatalf("destroy after the crash: %v\n%s", err, describeWorld(f.worldState()))
+		}
+		// Only the world is compared: after a crash at the first
+		// jail's creation an empty runtime directory sometimes
+		// remains, a race that predates this check.
+		must(t, fakebsd.Update(f.world, func(w *fakebsd.World) error { w.Reap(); return nil }))
+		if got, want := describeWorld(f.worldState()), describeWorld(before); got != want {
+			t.Fatalf("world after destroy\n got:\n%s\nwant:\n%s", got, want)
+		}
+	})
 }
 
 // TestForeignProcessesClassified checks which processes of a jail are
