@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"os/exec"
 	"slices"
 	"strconv"
 	"strings"
@@ -339,5 +340,56 @@ func TestStopCapturesOneGone(t *testing.T) {
 	}
 	if want := fmt.Sprintf("kill -TERM %d %d", mine[0].PID, gone); !slices.Contains(f.rec.commands(), want) {
 		t.Errorf("no %q among the commands:\n%s", want, strings.Join(f.rec.commands(), "\n"))
+	}
+}
+
+// TestCreateJailMissingRoot creates a jail whose root does not exist: the
+// filter file does not make it exist, jail -c refuses it and nothing of
+// the jail is left.
+func TestCreateJailMissingRoot(t *testing.T) {
+	f := newFake(t)
+	lab := pair("cm")
+	lab.Jails[0].Path = "/jails/nope"
+	must(t, f.p.Prepare(lab))
+	_, err := f.p.CreateJail(context.Background(), lab.Name, lab.Jails[0])
+	if err == nil || !strings.Contains(err.Error(), "jail: r1: path /jails/nope: No such file or directory") {
+		t.Errorf("CreateJail: %v, want jail(8)'s error for the missing path", err)
+	}
+	if _, err := os.Stat(f.root + "/jails/nope"); !os.IsNotExist(err) {
+		t.Errorf("the jail's root exists after the failed create: %v", err)
+	}
+	if _, err := os.Stat(f.p.jailDir(lab.Name, "r1")); !os.IsNotExist(err) {
+		t.Errorf("the jail's runtime directory exists after the failed create: %v", err)
+	}
+}
+
+// TestCaptureJailWithOwnRoot captures a jail whose path is not "/": its
+// tcpdump finds the filter file below the jail's root, does not block
+// the destroy, and the destroy leaves nothing below that root.
+func TestCaptureJailWithOwnRoot(t *testing.T) {
+	ctx := context.Background()
+	f := newFake(t)
+	must(t, os.MkdirAll(f.root+"/jails/r1", 0o755))
+	lab := pair("co")
+	lab.Jails[0].Path = "/jails/r1"
+	must(t, f.p.Prepare(lab))
+	must(t, engine(ctx, f.p, lab.Name, lab))
+	c := startCapture(t, f, lab.Name, "")
+	f.waitTcpdumps(t, 2)
+
+	inJail, onHost := f.p.captureFilterFile(lab.Name, "r1", "/jails/r1")
+	if b, err := os.ReadFile(onHost); err != nil || string(b) != tcpdumpFilter+"\n" {
+		t.Fatalf("r1's filter file %s: %q, %v", onHost, b, err)
+	}
+	argv := tcpdumpsIn(f.worldState(), "r1")[0].Argv
+	if !slices.Equal(argv[len(argv)-2:], []string{"-F", inJail}) {
+		t.Errorf("r1's tcpdump runs %q, want it to read %s", argv, inJail)
+	}
+	c.assertCapturing(t, lab.Name)
+
+	must(t, engine(ctx, f.p, lab.Name, nil))
+	if _, err := os.Stat(f.root + "/jails/r1" + f.run + "/" + lab.Name); !os.IsNotExist(err) {
+		left, _ := exec.Command("find", f.root+"/jails/r1").Output()
+		t.Errorf("runtime files remain below r1's root:\n%s", left)
 	}
 }

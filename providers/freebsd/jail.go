@@ -6,6 +6,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"os"
 	"strconv"
 	"strings"
 
@@ -35,8 +36,7 @@ func (p *Provider) CreateJail(ctx context.Context, lab string, j plan.Jail) (pla
 	if err := p.writeJailMarker(lab, j.Name, m); err != nil {
 		return j, fmt.Errorf("creating jail %q: %w", j.Name, err)
 	}
-	_, filter := p.captureFilterFile(lab, j.Name, path)
-	if err := writeFileAtomic(filter, []byte(tcpdumpFilter+"\n"), 0o644); err != nil {
+	if err := p.writeCaptureFilter(lab, j.Name, path); err != nil {
 		p.removeJailDirs(lab, j.Name, path)
 		return j, fmt.Errorf("creating jail %q: %w", j.Name, err)
 	}
@@ -65,6 +65,17 @@ func (p *Provider) CreateJail(ctx context.Context, lab string, j plan.Jail) (pla
 	j.Path = path
 	j.IDs = map[string]string{"jid": strconv.Itoa(m.JID)}
 	return j, nil
+}
+
+// writeCaptureFilter writes the jail's filter file for Capture, below the
+// jail's root. A root that is not a directory gets nothing, so that
+// `jail -c` refuses it rather than find it made.
+func (p *Provider) writeCaptureFilter(lab, jail, jailRoot string) error {
+	if st, err := os.Stat(p.hostPath(jailRoot, "/")); err != nil || !st.IsDir() {
+		return nil
+	}
+	_, filter := p.captureFilterFile(lab, jail, jailRoot)
+	return writeFileAtomic(filter, []byte(tcpdumpFilter+"\n"), 0o644)
 }
 
 // setupJail sets the sysctls of a new jail and brings its loopback up.
