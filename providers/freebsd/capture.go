@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"os"
 	"slices"
 	"strconv"
 	"strings"
@@ -34,7 +35,7 @@ const (
 )
 
 // tcpdumpFilter keeps what Capture reads, IPv4 ICMP and UDP, in the
-// kernel.
+// kernel. CreateJail writes it to the jail's filter file.
 const tcpdumpFilter = "ip and (icmp or udp)"
 
 // tcpdumpArgs is the argv that captures the packets leaving interface
@@ -43,9 +44,20 @@ const tcpdumpFilter = "ip and (icmp or udp)"
 // libpcap has no "any" device, so each interface needs its own process;
 // -Q out (BIOCSDIRECTION) keeps each crossing of a link once, at the
 // sending end, including packets the jail forwards.
-func tcpdumpArgs(jid, iface string) []string {
-	return []string{"jexec", jid, "tcpdump", "-l", "-n", "-tt", "-v", "--immediate-mode",
-		"-Q", "out", "-i", iface, tcpdumpFilter}
+//
+// tcpdump reads the filter from filterFile, the jail's filter file as the
+// jail sees it: ps shows its path, which tells DestroyJail that the
+// tcpdump is the lab's, the way the runtime directory in a daemon's
+// command line does. With filterFile empty (a jail that an older netlab
+// created without the file) the filter goes in argv, and DestroyJail
+// takes that tcpdump for a user's.
+func tcpdumpArgs(jid, iface, filterFile string) []string {
+	argv := []string{"jexec", jid, "tcpdump", "-l", "-n", "-tt", "-v", "--immediate-mode",
+		"-Q", "out", "-i", iface}
+	if filterFile == "" {
+		return append(argv, tcpdumpFilter)
+	}
+	return append(argv, "-F", filterFile)
 }
 
 // Capture implements plan.Capturer: one tcpdump per lab interface, run
@@ -93,9 +105,10 @@ func (p *Provider) Capture(ctx context.Context, lab string, emit func(plan.Packe
 	}
 }
 
-// captureKey names one interface to capture on.
+// captureKey names one interface to capture on, and the filter file of
+// its jail ("" when the jail has none).
 type captureKey struct {
-	jail, jid, iface, link string
+	jail, jid, iface, link, filter string
 }
 
 func (k captureKey) String() string {
@@ -180,6 +193,10 @@ func (c *capture) interfaces() (map[captureKey]bool, error) {
 			continue
 		}
 		jid := strconv.Itoa(m.JID)
+		filter, onHost := c.p.captureFilterFile(c.lab, name, m.Path)
+		if _, err := os.Stat(onHost); err != nil {
+			filter = ""
+		}
 		ifaces, err := c.p.ifconfig(c.ctx, jid)
 		if err != nil {
 			if c.ctx.Err() != nil {
@@ -190,7 +207,7 @@ func (c *capture) interfaces() (map[captureKey]bool, error) {
 		}
 		for _, st := range ifaces {
 			if lab, link, _, ok := parseEndTag(st.Description); ok && lab == c.lab {
-				want[captureKey{jail: name, jid: jid, iface: st.Name, link: link}] = true
+				want[captureKey{jail: name, jid: jid, iface: st.Name, link: link, filter: filter}] = true
 			}
 		}
 	}
@@ -199,8 +216,12 @@ func (c *capture) interfaces() (map[captureKey]bool, error) {
 
 // startDump starts tcpdump for key and the goroutine that reads it.
 func (c *capture) startDump(key captureKey) error {
+	if key.filter == "" {
+		c.p.logf("capture: jail %q has no filter file (an older netlab made it): "+
+			"destroying it fails while its tcpdumps run", key.jail)
+	}
 	ctx, cancel := context.WithCancel(c.ctx)
-	proc, err := c.p.start.Start(ctx, tcpdumpArgs(key.jid, key.iface)...)
+	proc, err := c.p.start.Start(ctx, tcpdumpArgs(key.jid, key.iface, key.filter)...)
 	if err != nil {
 		cancel()
 		return fmt.Errorf("starting tcpdump on %s: %w", key, err)

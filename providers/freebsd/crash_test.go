@@ -156,13 +156,22 @@ func (f *fake) waitOrphans() {
 	}
 }
 
-// countCommands counts the host commands op on lab takes on a fresh fake
-// (for destroy, once the lab is built).
-func countCommands(t *testing.T, op string, lab *plan.Lab) int {
-	f := newFake(t)
+// crashFake is a fresh fake to run op on lab in: lab prepared and, when
+// op is "destroy", built. before is the world before the lab.
+func crashFake(t *testing.T, op string, lab *plan.Lab) (f *fake, before fakebsd.World) {
+	t.Helper()
+	f = newFake(t)
+	must(t, f.p.Prepare(lab))
+	before = f.worldState()
 	if op == "destroy" {
 		must(t, engine(context.Background(), f.p, lab.Name, lab))
 	}
+	return f, before
+}
+
+// countCommands counts the host commands op on lab takes on a fresh fake.
+func countCommands(t *testing.T, op string, lab *plan.Lab) int {
+	f, _ := crashFake(t, op, lab)
 	start := f.count.n.Load()
 	target := lab
 	if op == "destroy" {
@@ -170,6 +179,25 @@ func countCommands(t *testing.T, op string, lab *plan.Lab) int {
 	}
 	must(t, engine(context.Background(), f.p, lab.Name, target))
 	return int(f.count.n.Load() - start)
+}
+
+// crashEvery runs op on lab once for each number of commands from none to
+// all that op takes, each time on a fresh fake and in a child that dies
+// after that many, and then lets next do and check what the next netlab
+// does; before is the world before the lab.
+func crashEvery(t *testing.T, op string, lab *plan.Lab, next func(t *testing.T, f *fake, before fakebsd.World)) {
+	t.Helper()
+	total := countCommands(t, op, lab)
+	t.Logf("%s the lab takes %d commands", map[string]string{"apply": "applying", "destroy": "destroying"}[op], total)
+	for k := 0; k <= total; k++ {
+		t.Run("after-"+strconv.Itoa(k), func(t *testing.T) {
+			f, before := crashFake(t, op, lab)
+			if crashed := f.crashAt(op, lab, k); !crashed && k < total {
+				t.Fatalf("the %s finished within %d commands", op, k)
+			}
+			next(t, f, before)
+		})
+	}
 }
 
 // assertBuilt checks that the fake holds exactly lab, besides what was
@@ -216,9 +244,13 @@ func (f *fake) assertGone(lab *plan.Lab, before fakebsd.World) {
 	if got, want := describeWorld(f.worldState()), describeWorld(before); got != want {
 		f.t.Fatalf("world after destroy\n got:\n%s\nwant:\n%s", got, want)
 	}
-	if _, err := os.Stat(f.run + "/" + lab.Name); !os.IsNotExist(err) {
-		left, _ := exec.Command("find", f.run).Output()
-		f.t.Fatalf("runtime files of the lab remain:\n%s", left)
+	// The lab's jails have "/" as their path: what their processes use
+	// lies below the fake's root.
+	for _, dir := range []string{f.run, f.root + f.run} {
+		if _, err := os.Stat(dir + "/" + lab.Name); !os.IsNotExist(err) {
+			left, _ := exec.Command("find", dir).Output()
+			f.t.Fatalf("runtime files of the lab remain:\n%s", left)
+		}
 	}
 	hosts, err := os.ReadFile(f.root + "/etc/hosts")
 	must(f.t, err)
@@ -229,41 +261,20 @@ func (f *fake) assertGone(lab *plan.Lab, before fakebsd.World) {
 
 func TestCrashDuringApply(t *testing.T) {
 	lab := crashLab()
-	total := countCommands(t, "apply", lab)
-	t.Logf("applying the lab takes %d commands", total)
-	for k := 0; k <= total; k++ {
-		t.Run("after-"+strconv.Itoa(k), func(t *testing.T) {
-			f := newFake(t)
-			must(t, f.p.Prepare(lab))
-			before := f.worldState()
-			if crashed := f.crashAt("apply", lab, k); !crashed && k < total {
-				t.Fatalf("the apply finished within %d commands", k)
-			}
-			must(t, engine(context.Background(), f.p, lab.Name, lab))
-			f.assertBuilt(lab, before)
-			must(t, engine(context.Background(), f.p, lab.Name, nil))
-			f.assertGone(lab, before)
-		})
-	}
+	crashEvery(t, "apply", lab, func(t *testing.T, f *fake, before fakebsd.World) {
+		must(t, engine(context.Background(), f.p, lab.Name, lab))
+		f.assertBuilt(lab, before)
+		must(t, engine(context.Background(), f.p, lab.Name, nil))
+		f.assertGone(lab, before)
+	})
 }
 
 func TestCrashDuringDestroy(t *testing.T) {
 	lab := crashLab()
-	total := countCommands(t, "destroy", lab)
-	t.Logf("destroying the lab takes %d commands", total)
-	for k := 0; k <= total; k++ {
-		t.Run("after-"+strconv.Itoa(k), func(t *testing.T) {
-			f := newFake(t)
-			must(t, f.p.Prepare(lab))
-			before := f.worldState()
-			must(t, engine(context.Background(), f.p, lab.Name, lab))
-			if crashed := f.crashAt("destroy", lab, k); !crashed && k < total {
-				t.Fatalf("the destroy finished within %d commands", k)
-			}
-			must(t, engine(context.Background(), f.p, lab.Name, nil))
-			f.assertGone(lab, before)
-		})
-	}
+	crashEvery(t, "destroy", lab, func(t *testing.T, f *fake, before fakebsd.World) {
+		must(t, engine(context.Background(), f.p, lab.Name, nil))
+		f.assertGone(lab, before)
+	})
 }
 
 // TestJailCutShort builds a jail the way CreateJail does but stops

@@ -85,27 +85,18 @@ func observedPID(daemons []plan.Daemon, pid int) bool {
 // short, its processes never block the destroy, which leaves nothing.
 func TestCrashThenDestroy(t *testing.T) {
 	lab := crashLab()
-	total := countCommands(t, "apply", lab)
-	for k := 0; k <= total; k++ {
-		t.Run("after-"+strconv.Itoa(k), func(t *testing.T) {
-			f := newFake(t)
-			must(t, f.p.Prepare(lab))
-			before := f.worldState()
-			if crashed := f.crashAt("apply", lab, k); !crashed && k < total {
-				t.Fatalf("the apply finished within %d commands", k)
-			}
-			if err := engine(context.Background(), f.p, lab.Name, nil); err != nil {
-				t.Fatalf("destroy after the crash: %v\n%s", err, describeWorld(f.worldState()))
-			}
-			// Only the world is compared: after a crash at the first
-			// jail's creation an empty runtime directory sometimes
-			// remains, a race that predates this check.
-			must(t, fakebsd.Update(f.world, func(w *fakebsd.World) error { w.Reap(); return nil }))
-			if got, want := describeWorld(f.worldState()), describeWorld(before); got != want {
-				t.Fatalf("world after destroy\n got:\n%s\nwant:\n%s", got, want)
-			}
-		})
-	}
+	crashEvery(t, "apply", lab, func(t *testing.T, f *fake, before fakebsd.World) {
+		if err := engine(context.Background(), f.p, lab.Name, nil); err != nil {
+			t.Fatalf("destroy after the crash: %v\n%s", err, describeWorld(f.worldState()))
+		}
+		// Only the world is compared: after a crash at the first
+		// jail's creation an empty runtime directory sometimes
+		// remains, a race that predates this check.
+		must(t, fakebsd.Update(f.world, func(w *fakebsd.World) error { w.Reap(); return nil }))
+		if got, want := describeWorld(f.worldState()), describeWorld(before); got != want {
+			t.Fatalf("world after destroy\n got:\n%s\nwant:\n%s", got, want)
+		}
+	})
 }
 
 // TestForeignProcessesClassified checks which processes of a jail are
@@ -122,12 +113,37 @@ func TestForeignProcessesClassified(t *testing.T) {
 		" 1207     1   3 daemon: rip[1208] (daemon)\n" +
 		" 1208  1207   3 /sbin/routed -s -m -d\n" +
 		" 1209     1   3 bird -c /var/run/netlab/l2/jails/r1/rip.conf -P /var/run/netlab/l2/jails/r1/rip.pid\n" +
-		" 1210  1210   3 loop\n"
+		" 1210  1210   3 loop\n" +
+		// A capture of netlab web, whose parent is on the host; a user's
+		// tcpdump with the same options; another lab's capture.
+		" 1211  1500   3 tcpdump -l -n -tt -v --immediate-mode -Q out -i r2 -F /var/run/netlab/l/jails/r1/tcpdump.filter\n" +
+		" 1212   901   3 tcpdump -l -n -tt -v --immediate-mode -Q out -i r2 ip and (icmp or udp)\n" +
+		" 1213   902   3 tcpdump -l -n -i r2 -F /var/run/netlab/l2/jails/r1/tcpdump.filter\n"
 	var got []string
 	for _, pr := range foreignProcesses(parsePS([]byte(ps)), dir) {
 		got = append(got, strconv.Itoa(pr.PID))
 	}
-	if want := "1206 1207 1208 1209 1210"; strings.Join(got, " ") != want {
+	if want := "1206 1207 1208 1209 1210 1212 1213"; strings.Join(got, " ") != want {
 		t.Errorf("foreign pids = %v, want %s", got, want)
+	}
+}
+
+// TestCaptureProcessesClassified checks which processes of a jail
+// DestroyJail stops as the tcpdumps of a capture: only tcpdump reading
+// the jail's own filter file.
+func TestCaptureProcessesClassified(t *testing.T) {
+	filter := "/var/run/netlab/l/jails/r1/tcpdump.filter"
+	ps := "  PID  PPID JID COMMAND\n" +
+		" 1201     1   3 daemon: /var/run/netlab/l/jails/r1/rip[1202] (daemon)\n" +
+		" 1202  1201   3 /sbin/routed -s -m -d\n" +
+		" 1203  1500   3 tcpdump -l -n -tt -v --immediate-mode -Q out -i r2 -F " + filter + "\n" +
+		" 1204  1500   3 /usr/sbin/tcpdump -l -n -i r3 -F " + filter + " -Q out\n" +
+		" 1205   901   3 tcpdump -l -n -tt -v --immediate-mode -Q out -i r2 ip and (icmp or udp)\n" +
+		" 1206   902   3 tcpdump -n -i r2 -F " + filter + ".bak\n" +
+		" 1207   903   3 less " + filter + "\n" +
+		" 1208   904   3 tcpdump -n -i r2 -F /var/run/netlab/l2/jails/r1/tcpdump.filter\n"
+	got := captureProcesses(parsePS([]byte(ps)), filter)
+	if want := []int{1203, 1204}; !slices.Equal(got, want) {
+		t.Errorf("capture pids = %v, want %v", got, want)
 	}
 }

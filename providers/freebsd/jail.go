@@ -20,7 +20,9 @@ const forwardingKey = "net.inet.ip.forwarding"
 // `jail -c -i name=J vnet persist host.hostname=H path=P allow.raw_sockets`,
 // sets forwarding and the jail's sysctls, and brings lo0 up. A marker
 // written before and after `jail -c` tags the jail as the lab's; when a
-// later step fails, the jail is removed again.
+// later step fails, the jail is removed again. Before `jail -c` it also
+// writes the filter file that Capture's tcpdumps in the jail read, whose
+// path tags them as the lab's.
 //
 // TODO: a jail whose path is not "/" gets no devfs, which sshd needs; it
 // would take `mount.devfs` at create and an unmount that `jail -r` without
@@ -34,11 +36,15 @@ func (p *Provider) CreateJail(ctx context.Context, lab string, j plan.Jail) (pla
 	if err := p.writeJailMarker(lab, j.Name, m); err != nil {
 		return j, fmt.Errorf("creating jail %q: %w", j.Name, err)
 	}
+	if err := p.writeCaptureFilter(lab, j.Name, path); err != nil {
+		p.removeJailDirs(lab, j.Name, path)
+		return j, fmt.Errorf("creating jail %q: %w", j.Name, err)
+	}
 
 	out, err := p.exec(ctx, "jail", "-c", "-i", "name="+j.Name, "vnet", "persist",
 		"host.hostname="+j.Hostname, "path="+path, "allow.raw_sockets")
 	if err != nil {
-		os.RemoveAll(p.jailDir(lab, j.Name))
+		p.removeJailDirs(lab, j.Name, path)
 		return j, fmt.Errorf("creating jail %q: %w", j.Name, err)
 	}
 	m.JID, err = strconv.Atoi(strings.TrimSpace(string(out)))
@@ -52,13 +58,24 @@ func (p *Provider) CreateJail(ctx context.Context, lab string, j plan.Jail) (pla
 	if err := p.setupJail(ctx, lab, j, &m); err != nil {
 		_, rerr := p.exec(ctx, "jail", "-r", strconv.Itoa(m.JID))
 		if rerr == nil {
-			os.RemoveAll(p.jailDir(lab, j.Name))
+			p.removeJailDirs(lab, j.Name, path)
 		}
 		return j, errors.Join(fmt.Errorf("creating jail %q: %w", j.Name, err), rerr)
 	}
 	j.Path = path
 	j.IDs = map[string]string{"jid": strconv.Itoa(m.JID)}
 	return j, nil
+}
+
+// writeCaptureFilter writes the jail's filter file for Capture, below the
+// jail's root. A root that is not a directory gets nothing, so that
+// `jail -c` refuses it rather than find it made.
+func (p *Provider) writeCaptureFilter(lab, jail, jailRoot string) error {
+	if st, err := os.Stat(p.hostPath(jailRoot, "/")); err != nil || !st.IsDir() {
+		return nil
+	}
+	_, filter := p.captureFilterFile(lab, jail, jailRoot)
+	return writeFileAtomic(filter, []byte(tcpdumpFilter+"\n"), 0o644)
 }
 
 // setupJail sets the sysctls of a new jail and brings its loopback up.
@@ -194,22 +211,27 @@ func boolDigit(b bool) string {
 // never touches a newer jail of the same name. The jail may linger dying
 // in the kernel; a new jail of the same name can be created meanwhile.
 // Since `jail -r` kills every process in the jail, one ps first checks
-// that the jail runs only the lab's daemons; otherwise it fails with
-// ErrForeignProcesses and leaves the jail alone.
+// that the jail runs only the lab's processes (its daemons, and the
+// tcpdumps of a Capture that `netlab web` runs); otherwise it fails with
+// ErrForeignProcesses and leaves the jail alone. The lab's tcpdumps are
+// then stopped by pid before `jail -r`.
 func (p *Provider) DestroyJail(ctx context.Context, lab string, j plan.Jail) error {
 	jid, m, err := p.jailRef(lab, j.Name)
 	if err != nil {
 		return fmt.Errorf("destroying jail %q: %w", j.Name, err)
 	}
-	if err := p.refuseForeignProcesses(ctx, lab, j.Name, jid); err != nil {
+	procs, err := p.refuseForeignProcesses(ctx, lab, j.Name, jid)
+	if err != nil {
 		return fmt.Errorf("destroying jail %q: %w", j.Name, err)
+	}
+	filter, _ := p.captureFilterFile(lab, j.Name, m.Path)
+	if err := p.stopCaptures(ctx, j.Name, jid, captureProcesses(procs, filter)); err != nil {
+		return fmt.Errorf("destroying jail %q: stopping the lab's tcpdumps: %w", j.Name, err)
 	}
 	if _, err := p.exec(ctx, "jail", "-r", jid); err != nil {
 		return fmt.Errorf("destroying jail %q: %w", j.Name, err)
 	}
-	dir := p.jailDir(lab, j.Name)
-	inJail := p.hostPath(m.Path, dir)
-	if err := errors.Join(os.RemoveAll(inJail), os.RemoveAll(dir)); err != nil {
+	if err := p.removeJailDirs(lab, j.Name, m.Path); err != nil {
 		return fmt.Errorf("destroying jail %q: %w", j.Name, err)
 	}
 	// The directories above stay for Sync: removing them here, once

@@ -20,9 +20,11 @@ import (
 //	NAME.daemon.json   what daemon NAME is (daemonMarker)
 //
 // and, under the same path seen from inside the jail (so below the jail's
-// root when its path is not "/"), the files the daemons themselves use:
-// NAME.pid, NAME.log, and for bird NAME.conf and NAME.ctl. Names in a lab
-// hold no dots, so these never collide.
+// root when its path is not "/"), the files the jail's processes use:
+// tcpdump.filter, which Capture's tcpdumps read their filter from (see
+// captureFilterFile), and the daemons' NAME.pid, NAME.log, and for bird
+// NAME.conf and NAME.ctl. Names in a lab hold no dots and no daemon file
+// ends in .filter, so these never collide.
 
 // jailMarker records that the lab created a jail. It is written before
 // `jail -c` with JID 0 and again with the JID that jail(8) printed, so a
@@ -135,6 +137,23 @@ func (p *Provider) listDaemonMarkers(lab, jail string) (map[string]daemonMarker,
 func (p *Provider) daemonFile(lab, jail, jailRoot, name, ext string) (inJail, onHost string) {
 	inJail = filepath.Join(p.jailDir(lab, jail), name+"."+ext)
 	return inJail, p.hostPath(jailRoot, inJail)
+}
+
+// captureFilterFile returns the file that Capture's tcpdumps in a jail
+// read their filter from (tcpdump -F), as the jail sees it and as the
+// host sees it. Its path, in the jail's runtime directory, is what marks
+// such a tcpdump on its command line as the lab's (see foreignProcesses
+// and captureProcesses).
+func (p *Provider) captureFilterFile(lab, jail, jailRoot string) (inJail, onHost string) {
+	inJail = filepath.Join(p.jailDir(lab, jail), "tcpdump.filter")
+	return inJail, p.hostPath(jailRoot, inJail)
+}
+
+// removeJailDirs removes a jail's runtime directory on the host and, below
+// the jail's root, the one its processes use.
+func (p *Provider) removeJailDirs(lab, jail, jailRoot string) error {
+	dir := p.jailDir(lab, jail)
+	return errors.Join(os.RemoveAll(p.hostPath(jailRoot, dir)), os.RemoveAll(dir))
 }
 
 // readPidFile returns the pid in a pid file, or 0 when the file is

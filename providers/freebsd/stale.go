@@ -42,13 +42,12 @@ func (p *Provider) removeStaleJailDirs(ctx context.Context, lab string, keep map
 		if err != nil || jailLive(live, n, m.JID) {
 			continue
 		}
-		dir := p.jailDir(lab, n)
-		inJail := p.hostPath(m.Path, dir)
-		if err := errors.Join(os.RemoveAll(inJail), os.RemoveAll(dir)); err != nil {
+		if err := p.removeJailDirs(lab, n, m.Path); err != nil {
 			errs = append(errs, fmt.Errorf("removing what jail %q left: %w", n, err))
 		}
-		removeEmptyDirs(filepath.Dir(inJail), p.hostPath(m.Path, p.runDir))
-		removeEmptyDirs(filepath.Dir(dir), p.runDir)
+		jails := filepath.Join(p.labDir(lab), "jails")
+		removeEmptyDirs(p.hostPath(m.Path, jails), p.hostPath(m.Path, p.runDir))
+		removeEmptyDirs(jails, p.runDir)
 	}
 	return errors.Join(errs...)
 }

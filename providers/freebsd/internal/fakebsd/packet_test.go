@@ -3,6 +3,8 @@ package fakebsd
 import (
 	"bytes"
 	"fmt"
+	"os"
+	"path/filepath"
 	"regexp"
 	"strings"
 	"testing"
@@ -170,6 +172,22 @@ func startDump(t *testing.T, argv ...string) (done chan int, out, errb *bytes.Bu
 	return done, out, errb
 }
 
+// shFails runs a fake tool that should fail at once, and fails the test
+// rather than hang when it keeps running.
+func shFails(t *testing.T, argv ...string) (stderr string, code int) {
+	t.Helper()
+	var out, errb bytes.Buffer
+	done := make(chan int, 1)
+	go func() { done <- Main(argv, &out, &errb) }()
+	select {
+	case code = <-done:
+		return errb.String(), code
+	case <-time.After(5 * time.Second):
+		t.Fatalf("%s still runs after 5s", strings.Join(argv, " "))
+		return "", 0
+	}
+}
+
 func countTcpdumps(t *testing.T) int {
 	w, err := load(worldDir())
 	if err != nil {
@@ -243,6 +261,35 @@ $`)
 	}
 }
 
+// TestTcpdumpFilterFile reads the filter with -F from the jail's own
+// file system: a jail rooted elsewhere than "/" finds the file below its
+// root, and ps shows the file's path in the command line.
+func TestTcpdumpFilterFile(t *testing.T) {
+	testWorld(t)
+	root := filepath.Join(os.Getenv(EnvRoot), "jails/d")
+	if err := os.MkdirAll(filepath.Join(root, "var/run"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(root, "var/run/cap.filter"), []byte("ip and icmp\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	sh(t, "jail", "-c", "name=d", "vnet", "persist", "path=/jails/d")
+	sh(t, "ifconfig", "-j", "d", "lo0", "inet", "127.0.0.1/8", "up")
+
+	dump, _, errb := startDump(t, "jexec", "d", "tcpdump", "-n", "-i", "lo0", "-F", "/var/run/cap.filter")
+	out, _, _ := sh(t, "ps", "-axww", "-o", "pid,jid,command", "-J", "d")
+	if !strings.Contains(out, " tcpdump -n -i lo0 -F /var/run/cap.filter\n") {
+		t.Errorf("ps does not show the filter file:\n%s", out)
+	}
+	sh(t, "jail", "-r", "d")
+	if code := waitExit(t, dump); code != 0 {
+		t.Errorf("tcpdump exited %d: %s", code, errb)
+	}
+	if stderr, code := shFails(t, "tcpdump", "-n", "-i", "lo0", "-F", "/var/run/cap.filter"); code != 1 || !strings.Contains(stderr, "can't open") {
+		t.Errorf("the host's tcpdump found the jail's filter file: exit %d, %s", code, stderr)
+	}
+}
+
 func TestTcpdumpEnds(t *testing.T) {
 	t.Run("interface-destroyed", func(t *testing.T) {
 		chain(t)
@@ -269,6 +316,16 @@ func TestTcpdumpEnds(t *testing.T) {
 		dump, _, _ := startDump(t, "jexec", "c", "tcpdump", "-n", "-i", "b")
 		sh(t, "jail", "-r", "c")
 		waitExit(t, dump)
+	})
+	t.Run("filter-file-missing", func(t *testing.T) {
+		chain(t)
+		stderr, code := shFails(t, "jexec", "c", "tcpdump", "-n", "-i", "b", "-F", "/var/run/nope.filter")
+		if code != 1 || !strings.Contains(stderr, "tcpdump: can't open /var/run/nope.filter: No such file or directory\n") {
+			t.Errorf("tcpdump -F with no such file: exit %d, %s", code, stderr)
+		}
+		if n := countTcpdumps(t); n != 0 {
+			t.Errorf("%d tcpdump processes left in the world", n)
+		}
 	})
 	t.Run("no-any-device", func(t *testing.T) {
 		chain(t)

@@ -1,6 +1,7 @@
 package fakebsd
 
 import (
+	"errors"
 	"fmt"
 	"io"
 	"os"
@@ -21,8 +22,10 @@ const (
 
 // tcpdump is tcpdump(1) on one interface of the invoking vnet, with -i
 // IF, -Q in|out|inout, -v, -tt, -l, -n, -c COUNT, --immediate-mode and a
-// filter expression, which it accepts and ignores (the fake carries IPv4
-// ICMP and UDP only). Like FreeBSD's libpcap it has no "any" device. It
+// filter expression, given in argv or read from a file of the jail with
+// -F FILE, which it accepts and ignores (the fake carries IPv4 ICMP and
+// UDP only); a file that cannot be read fails as in tcpdump's
+// read_infile. Like FreeBSD's libpcap it has no "any" device. It
 // checks its arguments under the world's lock and registers itself as a
 // process; then, without the lock, it prints the frames the wire log
 // gains until it gets SIGTERM or SIGINT, its process is killed in the
@@ -61,6 +64,11 @@ func (c *cmd) tcpdump(args []string) int {
 	if ifc == nil {
 		return c.fail("tcpdump: %s: No such device exists\n(BIOCSETIF failed: Device not configured)", d.name)
 	}
+	if file := first(opts['F']); file != "" {
+		if _, err := os.ReadFile(c.fsPath(file)); err != nil {
+			return c.fail("tcpdump: can't open %s: %s", file, strerror(err))
+		}
+	}
 	d.index, d.offset = ifc.Index, wireSize(c.worldDir)
 
 	// From here on a signal must reach run, which removes the process.
@@ -75,6 +83,17 @@ func (c *cmd) tcpdump(args []string) int {
 	fmt.Fprintf(c.stderr, "listening on %s, link-type EN10MB (Ethernet), snapshot length 262144 bytes\n", d.name)
 	c.then = d.run
 	return 0
+}
+
+// strerror is the C library's text for the error behind err ("No such
+// file or directory"), which Go spells in lower case.
+func strerror(err error) string {
+	var errno syscall.Errno
+	if !errors.As(err, &errno) {
+		return err.Error()
+	}
+	text := errno.Error()
+	return strings.ToUpper(text[:1]) + text[1:]
 }
 
 // dumper is a running tcpdump.
