@@ -167,7 +167,13 @@ func (l *loader) checkRule(v *variable, r *rule, ctx *hcl.EvalContext) bool {
 		if v.sensitive {
 			diags = l.withholdAll(diags, []string{v.name})
 		}
-		l.diags = append(l.diags, diags...)
+		for _, d := range diags {
+			c := *d
+			c.Detail = fmt.Sprintf("%s\n\nA validation condition must work for any value of "+
+				"var.%s; wrap a test that can fail in can(...), which gives false instead of "+
+				"an error.", strings.TrimSpace(d.Detail), v.name)
+			l.diags = append(l.diags, &c)
+		}
 		return false
 	}
 
