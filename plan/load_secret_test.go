@@ -263,3 +263,34 @@ func TestScrub(t *testing.T) {
 		}
 	}
 }
+
+// TestLabRedact takes the values of sensitive attributes, computed ones
+// included, out of text such as a provider's error.
+func TestLabRedact(t *testing.T) {
+	src := secretLab + `
+variable "net" {
+  default   = "10.7.0.0/24"
+  sensitive = true
+}
+jail "q" {}
+link "p-q" {
+  between = ["p", "q"]
+  subnet  = cidrsubnet(var.net, 1, 1)
+}
+`
+	lab, s, diags := LoadSource([]byte(src), "s.hcl", LoadOptions{})
+	if diags.HasErrors() {
+		t.Fatalf("load:\n%s", writeDiags(s, diags))
+	}
+	in := "starting [/bin/sleep hunter22-secret] in /jails/p; 10.7.0.129/25 on p, 10.7.0.130 on q, 10.7.0.128/25"
+	// The whole command is sensitive, the program as much as the token.
+	want := "starting [(sensitive value) (sensitive value)] in (sensitive value); (sensitive value) on p, " +
+		"(sensitive value) on q, (sensitive value)"
+	if got := lab.Redact(in); got != want {
+		t.Errorf("Redact:\n got %q\nwant %q", got, want)
+	}
+	var none *Lab
+	if none.Redact(in) != in {
+		t.Error("a nil Lab must redact nothing")
+	}
+}
