@@ -386,8 +386,8 @@ func (l *loader) fileValueDiags(v *variable, src source, diags hcl.Diagnostics) 
 		moved := *d
 		rng := v.typeRng
 		moved.Subject, moved.Context, moved.Expression, moved.EvalContext = &rng, nil, nil, nil
-		moved.Detail = fmt.Sprintf("In the value of the sensitive variable %q in %s: %s", v.name,
-			src.describe(v.name), d.Detail)
+		moved.Detail = fmt.Sprintf("In the value of the sensitive variable %q in %s: %s %s",
+			v.name, src.describe(v.name), strings.TrimSpace(d.Detail), src.fix(v.name, v.ty))
 		out[i] = &moved
 	}
 	return out
