@@ -96,7 +96,7 @@ func list(items ...string) string {
 	return "[" + strings.Join(q, ", ") + "]"
 }
 
-func sortedKeys(m map[string]string) []string {
+func sortedKeys[V any](m map[string]V) []string {
 	keys := make([]string, 0, len(m))
 	for k := range m {
 		keys = append(keys, k)

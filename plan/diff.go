@@ -53,6 +53,11 @@ type Change struct {
 	Reason string `json:"reason,omitempty"`
 	// Attrs are the changed attributes, for updates and replacements.
 	Attrs []AttrChange `json:"attributes,omitempty"`
+	// Sensitive names the attributes whose values come from sensitive
+	// variables of the lab file, as Lab.Sensitive does: the plan shows
+	// them as "(sensitive value)". Attrs, Before and After hold their
+	// values all the same.
+	Sensitive []string `json:"sensitive_attributes,omitempty"`
 	// Before is the live resource (nil for a create), After the desired
 	// one (nil for a delete).
 	Before *Resource `json:"before,omitempty"`
@@ -113,7 +118,9 @@ func (p *Plan) Empty() bool { return len(p.Changes) == 0 }
 // Diff plans the changes that turn live into desired. prior is what the
 // state file remembers (nil if none); it only lends addresses and reasons
 // to the changes. desired nil, or with no resources, plans the removal of
-// everything live. Diff does no I/O.
+// everything live. Diff does no I/O. desired.Sensitive marks the changes'
+// sensitive attributes, for any action: a plan that destroys a lab can
+// still hide them when desired has no resources but that map.
 func Diff(desired, live, prior *Lab) *Plan {
 	if desired == nil {
 		desired = &Lab{Name: live.Name}
@@ -129,6 +136,10 @@ func Diff(desired, live, prior *Lab) *Plan {
 	d.links(desired, live)
 	d.daemons(desired, live)
 	sortChanges(p.Changes)
+	for i := range p.Changes {
+		c := &p.Changes[i]
+		c.Sensitive = desired.Sensitive[c.Type+"."+c.Name]
+	}
 	return p
 }
 

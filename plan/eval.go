@@ -36,6 +36,7 @@ func (l *loader) value(a *hcl.Attribute, ctx *hcl.EvalContext, ty cty.Type, want
 	if a == nil {
 		return cty.NilVal, false
 	}
+	l.noteSecret(a.Expr)
 	v, diags := a.Expr.Value(ctx)
 	l.diags = append(l.diags, diags...)
 	if diags.HasErrors() || v.IsNull() || !l.known(v, a.Expr.Range()) {

@@ -45,9 +45,10 @@ func Load(path string, opts LoadOptions) (*Lab, *Source, hcl.Diagnostics) {
 // diagnostics and becomes the lab's File. A name ending in ".json" is read
 // as HCL's JSON syntax.
 func LoadSource(src []byte, filename string, opts LoadOptions) (*Lab, *Source, hcl.Diagnostics) {
-	l := &loader{src: newSource(), opts: opts}
+	l := &loader{src: newSource(), opts: opts,
+		secretVars: map[string]*variable{}, secretLocals: map[string][]string{}}
 	lab := l.load(src, filename)
-	diags := tidy(l.diags)
+	diags := tidy(l.hideSecrets(l.diags))
 	if diags.HasErrors() {
 		return nil, l.src, diags
 	}
@@ -62,6 +63,13 @@ type loader struct {
 	src   *Source
 	opts  LoadOptions
 	diags hcl.Diagnostics
+
+	// secretVars are the sensitive variables, by name; secretLocals the
+	// local values that use them, with the variables each uses; and
+	// secretUses the expressions that use them.
+	secretVars   map[string]*variable
+	secretLocals map[string][]string
+	secretUses   []secretUse
 }
 
 // fileSchema is the top level of a lab file.
@@ -101,7 +109,9 @@ func (l *loader) load(src []byte, filename string) *Lab {
 	if l.diags.HasErrors() {
 		return nil
 	}
-	return assemble(lab, jails, links)
+	lab = assemble(lab, jails, links)
+	lab.Sensitive = l.labSecrets(lab)
+	return lab
 }
 
 // parseFile parses native HCL, or HCL's JSON form for a .json file.

@@ -47,7 +47,7 @@ func (l *loader) daemonBlocks(blocks hcl.Blocks) []daemonBlock {
 func (l *loader) decodeDaemon(jail string, db daemonBlock, ctx *hcl.EvalContext) (Daemon, bool) {
 	b, attrs := db.block, db.content.Attributes
 	d := Daemon{Jail: jail, Name: b.Labels[0], Addr: "daemon." + jail + "." + b.Labels[0]}
-	l.src.declare(d.Addr, b.DefRange, attrs)
+	l.declare(d.Addr, b.DefRange, attrs)
 
 	mark := len(l.diags)
 	argv, hasCommand := l.stringList(attrs["command"], ctx, `the program and its arguments, such `+
@@ -75,6 +75,10 @@ func (l *loader) decodeDaemon(jail string, db daemonBlock, ctx *hcl.EvalContext)
 	case d.Name == KindSSHD:
 		d.Kind = KindSSHD
 		return d, l.noImplementation(d, hasImpl, attrs)
+	case attrs["command"] != nil && l.diags.HasErrors():
+		// The command is null, or unknown after an earlier mistake; say
+		// nothing more about a file that is wrong already.
+		return d, false
 	}
 	l.errorf(b.DefRange, "Unknown daemon kind",
 		`netlab knows the daemons "rip" and "sshd", and %q is neither. To run a program of your `+

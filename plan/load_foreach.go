@@ -31,6 +31,13 @@ func (l *loader) expand(kind string, b *hcl.Block, c *hcl.BodyContent, ctx *hcl.
 		return []instance{{name: label, addr: kind + "." + label, block: b, rng: b.DefRange, ctx: ctx}}
 	}
 
+	if vars := l.secretRefs(fe.Expr); len(vars) > 0 {
+		l.errorf(fe.Expr.Range(), "Invalid for_each argument",
+			"for_each uses the sensitive variable var.%s. Its keys name the %ss in plans and "+
+				"in the state, where they cannot be hidden; take them from a variable that is "+
+				"not sensitive.", vars[0], kind)
+		return nil
+	}
 	v, diags := fe.Expr.Value(ctx)
 	l.diags = append(l.diags, diags...)
 	if diags.HasErrors() || !l.known(v, fe.Expr.Range()) {

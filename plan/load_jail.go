@@ -63,7 +63,7 @@ func (l *loader) decodeJail(in instance, attrs hcl.Attributes, daemons []daemonB
 		Path:     "/",
 		Sysctl:   map[string]string{},
 	}}
-	l.src.declare(in.addr, in.block.DefRange, attrs)
+	l.declare(in.addr, in.block.DefRange, attrs)
 
 	if h, ok := l.stringValue(attrs["hostname"], in.ctx, "a host name"); ok {
 		if p := hostnameProblem(h); p != "" {

@@ -38,7 +38,7 @@ func (l *loader) labBlock(blocks hcl.Blocks, body hcl.Body, ctx *hcl.EvalContext
 	l.checkName("lab", lab.Name, b.LabelRanges[0])
 	content, diags := b.Body.Content(labSchema)
 	l.diags = append(l.diags, diags...)
-	l.src.declare("lab", b.DefRange, content.Attributes)
+	l.declare("lab", b.DefRange, content.Attributes)
 
 	if s, ok := l.stringValue(content.Attributes["description"], ctx, "a string"); ok {
 		lab.Description = s

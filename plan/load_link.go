@@ -57,7 +57,7 @@ func (l *loader) linkBlocks(blocks hcl.Blocks, ctx *hcl.EvalContext) []*linkDecl
 
 func (l *loader) decodeLink(in instance, attrs hcl.Attributes) *linkDecl {
 	k := &linkDecl{rng: in.rng, Link: Link{Name: in.name, Addr: in.addr, Up: true, MTU: defaultMTU}}
-	l.src.declare(in.addr, in.block.DefRange, attrs)
+	l.declare(in.addr, in.block.DefRange, attrs)
 
 	l.between(k, attrs["between"], in.ctx)
 	if up, ok := l.boolValue(attrs["up"], in.ctx); ok {

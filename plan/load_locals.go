@@ -75,9 +75,13 @@ func (e *localsEval) visit(name string) {
 	if _, done := e.values[name]; done {
 		return // part of a cycle
 	}
+	expr := e.attrs[name].Expr
+	if vars := e.l.noteSecret(expr); len(vars) > 0 {
+		e.l.secretLocals[name] = vars
+	}
 	ctx := e.ctx.NewChild()
 	ctx.Variables = map[string]cty.Value{"local": cty.ObjectVal(e.values)}
-	v, diags := e.attrs[name].Expr.Value(ctx)
+	v, diags := expr.Value(ctx)
 	e.l.diags = append(e.l.diags, diags...)
 	if diags.HasErrors() {
 		v = cty.DynamicVal

@@ -20,6 +20,13 @@ type Source struct {
 	Files map[string]*hcl.File
 
 	decls map[string]*declaration
+	// secretAttrs holds, by resource address, the arguments whose values
+	// come from sensitive variables, with those variables; secretFrom
+	// says where each such variable got its value, and secrets are their
+	// values as text, which Redact takes out.
+	secretAttrs map[string]map[string][]string
+	secretFrom  map[string]string
+	secrets     []string
 }
 
 // declaration is where one resource was declared: its block and the
@@ -31,8 +38,9 @@ type declaration struct {
 
 func newSource() *Source {
 	return &Source{
-		Files: make(map[string]*hcl.File),
-		decls: make(map[string]*declaration),
+		Files:       make(map[string]*hcl.File),
+		decls:       make(map[string]*declaration),
+		secretAttrs: make(map[string]map[string][]string),
 	}
 }
 
@@ -67,28 +75,55 @@ func (s *Source) Range(addr, attr string) (rng hcl.Range, ok bool) {
 
 // Diagnostic turns err into a diagnostic. A *ResourceError anywhere in
 // err's chain becomes an error at the declaration it names; any other error
-// becomes an error diagnostic without a range. A nil err gives nil.
+// becomes an error diagnostic without a range. A nil err gives nil. The
+// diagnostic shows no value of a sensitive variable: its text is
+// redacted, and the detail of an error about an argument that uses one
+// is withheld.
 func (s *Source) Diagnostic(err error) *hcl.Diagnostic {
 	if err == nil {
 		return nil
 	}
 	var re *ResourceError
 	if !errors.As(err, &re) {
-		return &hcl.Diagnostic{Severity: hcl.DiagError, Summary: sentence(err.Error())}
+		return &hcl.Diagnostic{Severity: hcl.DiagError, Summary: s.Redact(sentence(err.Error()))}
 	}
 
 	d := &hcl.Diagnostic{
 		Severity: hcl.DiagError,
 		Summary:  fmt.Sprintf("Cannot build %s", re.Addr),
-		Detail:   sentence(re.Err.Error()) + ".",
+		Detail:   s.Redact(sentence(re.Err.Error()) + "."),
 	}
 	if re.Attr != "" {
 		d.Summary = fmt.Sprintf("Invalid %s for %s", re.Attr, re.Addr)
+		if vars := s.secretVars(re.Addr, re.Attr); vars != nil {
+			d.Detail = withheldDetail(vars, s.secretFrom)
+		}
 	}
 	if rng, ok := s.Range(re.Addr, re.Attr); ok {
 		d.Subject = &rng
 	}
 	return d
+}
+
+// secretVars returns the sensitive variables that the argument attr of
+// the resource addr uses, or nil.
+func (s *Source) secretVars(addr, attr string) []string {
+	if s == nil {
+		return nil
+	}
+	return s.secretAttrs[addr][attr]
+}
+
+// Redact returns text with every value of the lab's sensitive variables
+// replaced by "(sensitive value)", for errors from providers and other
+// text that may quote lab values. It cannot recognise values computed
+// from sensitive ones (an address cidrhost derived from a sensitive
+// subnet). A nil *Source returns text as it is.
+func (s *Source) Redact(text string) string {
+	if s == nil {
+		return text
+	}
+	return scrub(text, s.secrets)
 }
 
 // sentence capitalises the first letter of an error message.

@@ -22,6 +22,13 @@ type Lab struct {
 	Jails   []Jail   `json:"jails"`
 	Links   []Link   `json:"links"`
 	Daemons []Daemon `json:"daemons"`
+	// Sensitive lists, for each resource whose lab file arguments use a
+	// sensitive variable, the attributes whose values come from one, by
+	// the names plans give them ("path", "command", "addresses"). The key
+	// is the resource type and name: jail.c1, link.c1-c2, daemon.c1.rip.
+	// Plans and other text for people show such values as "(sensitive
+	// value)"; nil when nothing is sensitive.
+	Sensitive map[string][]string `json:"sensitive,omitempty"`
 }
 
 // Jail is one isolated network stack: a vnet jail on FreeBSD, a network

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"fmt"
 	"io"
+	"slices"
 	"strings"
 
 	"github.com/fatih/color"
@@ -91,11 +92,11 @@ func (s Style) renderChange(w io.Writer, c *Change) {
 	switch c.Action {
 	case Create:
 		for _, a := range resourceAttrs(c.After) {
-			lines = append(lines, [3]string{"+", a.name, a.value})
+			lines = c.addLine(lines, "+", a.name, a.value, "")
 		}
 	case Delete:
 		for _, a := range resourceAttrs(c.Before) {
-			lines = append(lines, [3]string{"-", a.name, a.value})
+			lines = c.addLine(lines, "-", a.name, a.value, "")
 		}
 	default:
 		for _, a := range c.Attrs {
@@ -106,10 +107,11 @@ func (s Style) renderChange(w io.Writer, c *Change) {
 			case a.After == "":
 				sym, val = "-", a.Before
 			}
+			note := ""
 			if a.Forces {
-				val += " " + s.paint(color.FgRed, "# forces replacement")
+				note = " " + s.paint(color.FgRed, "# forces replacement")
 			}
-			lines = append(lines, [3]string{sym, a.Name, val})
+			lines = c.addLine(lines, sym, a.Name, val, note)
 		}
 	}
 
@@ -122,6 +124,26 @@ func (s Style) renderChange(w io.Writer, c *Change) {
 		fmt.Fprintf(w, "      %s %s = %s\n", s.action(act, l[0]), pad(l[1], width), l[2])
 	}
 	fmt.Fprintln(w, "    }")
+}
+
+// addLine appends an attribute's line (symbol, name, value and a note
+// after it) to lines. The value of a sensitive attribute is hidden; the
+// entries of a sensitive map (sysctl["k"], routes["k"]) become one line
+// under the map's name, since their keys can be as secret as their values.
+func (c *Change) addLine(lines [][3]string, sym, name, val, note string) [][3]string {
+	base, _, _ := strings.Cut(name, "[")
+	if !slices.Contains(c.Sensitive, base) {
+		return append(lines, [3]string{sym, name, val + note})
+	}
+	for i := range lines {
+		if lines[i][1] == base {
+			if lines[i][0] != sym {
+				lines[i][0] = "~"
+			}
+			return lines
+		}
+	}
+	return append(lines, [3]string{sym, base, hiddenValue + note})
 }
 
 func resourceAttrs(r *Resource) []attr {

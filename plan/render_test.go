@@ -6,6 +6,7 @@ import (
 	"net/netip"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 
 	"github.com/netlab/netlab/plan"
@@ -24,6 +25,16 @@ func TestRenderGolden(t *testing.T) {
 	edited.Jails[1].Path = "/jails/r2"
 	edited.Jails[2].Routes = []plan.Route{{To: netip.MustParsePrefix("0.0.0.0/0"), Via: netip.MustParseAddr("10.0.23.1")}}
 
+	// What a lab file whose variables are sensitive makes of the same
+	// edit, and of destroying the lab: the values of those attributes are
+	// hidden, whatever the action.
+	secret := map[string][]string{
+		"jail.r2": {"path"}, "jail.r3": {"hostname", "routes"}, "link.r1-r2": {"up"},
+		"link.r2-r4": {"addresses"}, "daemon.r3.web": {"command"}, "daemon.r4.web": {"command"},
+	}
+	editedSecret := *edited
+	editedSecret.Sensitive = secret
+
 	cases := []struct {
 		name   string
 		from   *plan.Lab
@@ -35,6 +46,8 @@ func TestRenderGolden(t *testing.T) {
 		{"edit", labs["chain"], edited, false},
 		{"edit-colour", labs["chain"], edited, true},
 		{"destroy", labs["chain"], labs["empty"], false},
+		{"edit-sensitive", labs["chain"], &editedSecret, false},
+		{"destroy-sensitive", labs["chain"], &plan.Lab{Name: "t", Sensitive: secret}, false},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
@@ -73,5 +86,34 @@ func TestRenderEndWithoutAddress(t *testing.T) {
 	plan.Style{}.Render(&buf, plan.Diff(desired, live, nil))
 	if !bytes.Contains(buf.Bytes(), []byte(`addresses = ["10.0.12.1/24", ""] -> ["10.0.12.1/24", "10.0.12.2/24"]`)) {
 		t.Errorf("rendered plan:\n%s", buf.String())
+	}
+}
+
+// TestRenderSensitiveMap changes a sensitive sysctl map: its entries, keys
+// as much as values, collapse into one line without them.
+func TestRenderSensitiveMap(t *testing.T) {
+	live := build("t", []string{"r1"}, nil, nil)
+	live.Jails[0].Sysctl = map[string]string{"net.a": "1", "net.b": "2"}
+	desired := build("t", []string{"r1"}, nil, nil)
+	desired.Jails[0].Sysctl = map[string]string{"net.a": "3", "net.c": "4"}
+	desired.Sensitive = map[string][]string{"jail.r1": {"sysctl"}}
+
+	p := plan.Diff(desired, live, nil)
+	if len(p.Changes) != 1 || len(p.Changes[0].Attrs) != 3 {
+		t.Fatalf("want one change of three sysctl entries, got %+v", p.Changes)
+	}
+	var buf bytes.Buffer
+	plan.Style{}.Render(&buf, p)
+	out := buf.String()
+	if !strings.Contains(out, "~ sysctl = (sensitive value)\n") || strings.Count(out, "sysctl") != 1 {
+		t.Errorf("want one hidden sysctl line, got:\n%s", out)
+	}
+	for _, secret := range []string{"net.a", "net.b", "net.c", `"1"`, `"3"`, `"4"`} {
+		if strings.Contains(out, secret) {
+			t.Errorf("the plan shows %s:\n%s", secret, out)
+		}
+	}
+	if got := p.Changes[0].Sensitive; len(got) != 1 || got[0] != "sysctl" {
+		t.Errorf("Change.Sensitive = %v, want [sysctl]", got)
 	}
 }

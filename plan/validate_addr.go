@@ -38,6 +38,8 @@ func (l *loader) addresses(k *linkDecl, attrs hcl.Attributes, ctx *hcl.EvalConte
 		k.Subnet = subnet
 		k.Ends[0].Address, k.Ends[1].Address = hostPair(subnet)
 		k.addrOK = true
+	case (sa != nil || aa != nil) && l.diags.HasErrors():
+		// Null, or unknown after an earlier mistake, reported already.
 	default:
 		l.errorf(k.rng, "Link has no addresses",
 			`Give the link a subnet, and its ends get the first two host addresses: subnet = `+

@@ -138,7 +138,7 @@ func (a *app) withEvents(f *applyFlags, savedPlan bool, run func() error) error 
 		err = errors.New("-json needs -auto-approve: a JSON stream cannot ask for confirmation")
 	}
 	if err != nil {
-		a.events.fail(err)
+		a.events.fail(a.secrets.redactErr(err))
 	}
 	return err
 }
@@ -276,6 +276,7 @@ func (s *session) execute(ctx context.Context, p *plan.Plan, parallelism int) er
 		Parallelism: parallelism,
 		Record:      rec,
 		Progress: func(e plan.Event) {
+			e.Err = a.secrets.redactErr(e.Err)
 			line := fmt.Sprintf("[%*d/%d] %s (%s)", len(fmt.Sprint(e.Total)), e.Done, e.Total, e.Step, roundDuration(e.Elapsed))
 			if e.Err != nil {
 				line = fmt.Sprintf("[%*d/%d] %s: %s", len(fmt.Sprint(e.Total)), e.Done, e.Total, e.Addr, paint(color, "31", "failed"))
@@ -305,8 +306,9 @@ func (s *session) execute(ctx context.Context, p *plan.Plan, parallelism int) er
 
 	if applyErr != nil {
 		errs := flatten(applyErr)
-		for _, e := range errs {
-			fmt.Fprintf(a.stderr, "%s %v\n", paint(color, "31", "Error:"), e)
+		for i := range errs {
+			errs[i] = a.secrets.redactErr(errs[i])
+			fmt.Fprintf(a.stderr, "%s %v\n", paint(color, "31", "Error:"), errs[i])
 		}
 		fmt.Fprintf(a.stderr, "\nThe state file %s records every change that completed; run apply again to finish.\n", s.statePath)
 		return &applyFailed{errs: errs, statePath: s.statePath}

@@ -3,6 +3,7 @@ package main
 import (
 	"fmt"
 	"io"
+	"slices"
 	"strconv"
 
 	"github.com/spf13/cobra"
@@ -60,11 +61,13 @@ func writeDOT(w io.Writer, lab *plan.Lab) {
 		if !l.Up {
 			style = ", style=dashed"
 		}
+		subnet, tail, head := l.Subnet.String(), l.Ends[0].Address.Addr().String(), l.Ends[1].Address.Addr().String()
+		if addressesHidden(lab, &l) {
+			subnet, tail, head = "(sensitive value)", "", ""
+		}
 		fmt.Fprintf(w, "  %s -- %s [label=%s, taillabel=%s, headlabel=%s%s];\n",
 			strconv.Quote(l.Ends[0].Jail), strconv.Quote(l.Ends[1].Jail),
-			strconv.Quote(l.Subnet.String()),
-			strconv.Quote(l.Ends[0].Address.Addr().String()), strconv.Quote(l.Ends[1].Address.Addr().String()),
-			style)
+			strconv.Quote(subnet), strconv.Quote(tail), strconv.Quote(head), style)
 	}
 	fmt.Fprintln(w, "}")
 }
@@ -81,8 +84,18 @@ func writeMermaid(w io.Writer, lab *plan.Lab) {
 		if !l.Up {
 			edge = "-.-"
 		}
-		fmt.Fprintf(w, "  %s %s|%q| %s\n", ids[l.Ends[0].Jail], edge, l.Subnet.String(), ids[l.Ends[1].Jail])
+		subnet := l.Subnet.String()
+		if addressesHidden(lab, &l) {
+			subnet = "(sensitive value)"
+		}
+		fmt.Fprintf(w, "  %s %s|%q| %s\n", ids[l.Ends[0].Jail], edge, subnet, ids[l.Ends[1].Jail])
 	}
+}
+
+// addressesHidden reports whether the link's addresses come from a
+// sensitive variable, and so are not drawn.
+func addressesHidden(lab *plan.Lab, l *plan.Link) bool {
+	return slices.Contains(lab.Sensitive[plan.TypeLink+"."+l.Name], "addresses")
 }
 
 func daemonsOf(lab *plan.Lab, jail string) []plan.Daemon {

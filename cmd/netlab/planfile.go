@@ -50,7 +50,9 @@ func (s *session) savePlan(ctx context.Context, path, labFile string, f *labFlag
 	if err != nil {
 		return fmt.Errorf("saving plan: %w", err)
 	}
-	if err := os.WriteFile(path, append(data, '\n'), 0o644); err != nil {
+	// The plan holds the lab's values, sensitive ones too: only its owner
+	// may read it, as with the state file.
+	if err := os.WriteFile(path, append(data, '\n'), 0o600); err != nil {
 		return fmt.Errorf("saving plan: %w", err)
 	}
 	return nil
@@ -74,6 +76,7 @@ func readSavedPlan(path string) (*savedPlan, bool) {
 // state nor the live lab moved since it was made.
 func (a *app) applySaved(ctx context.Context, path string, sp *savedPlan, f *applyFlags) error {
 	s := &session{a: a, want: sp.Desired, statePath: sp.StatePath}
+	a.secrets = secrets{lab: sp.Desired}
 	if f.statePath != "" {
 		s.statePath = f.statePath
 	}

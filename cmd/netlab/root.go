@@ -51,6 +51,9 @@ type app struct {
 	// events, set by apply and destroy -json, receives what stdout
 	// carries then; nil otherwise.
 	events *eventLog
+	// secrets, set once a lab is loaded, are the values that what netlab
+	// prints for people must not show.
+	secrets secrets
 }
 
 // run parses args and runs the command they name, returning the exit
@@ -76,12 +79,12 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	var ee *exitError
 	if errors.As(err, &ee) {
 		if ee.err != nil && !errors.Is(ee.err, errReported) {
-			fmt.Fprintf(stderr, "netlab: %v\n", ee.err)
+			fmt.Fprintf(stderr, "netlab: %s\n", a.secrets.redact(ee.err.Error()))
 		}
 		return ee.code
 	}
 	if !errors.Is(err, errReported) {
-		fmt.Fprintf(stderr, "netlab: %v\n", err)
+		fmt.Fprintf(stderr, "netlab: %s\n", a.secrets.redact(err.Error()))
 	}
 	return 1
 }
@@ -138,10 +141,11 @@ func (a *app) color(w io.Writer) bool {
 	return ok && (isatty.IsTerminal(f.Fd()) || isatty.IsCygwinTerminal(f.Fd()))
 }
 
-// logWriter is where -v sends host command logs, or nil.
+// logWriter is where -v sends host command logs, or nil. The logs show
+// no secret value of the lab.
 func (a *app) logWriter() io.Writer {
 	if a.verbose {
-		return a.stderr
+		return redactWriter{a: a, w: a.stderr}
 	}
 	return nil
 }

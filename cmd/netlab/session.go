@@ -56,6 +56,7 @@ type session struct {
 // loadLab reads and validates a lab file, printing its diagnostics.
 func (a *app) loadLab(path string, f *labFlags) (*plan.Lab, *plan.Source, error) {
 	lab, src, diags := plan.Load(path, f.loadOptions())
+	a.secrets = secrets{lab: lab, src: src}
 	if diags.HasErrors() || lab == nil {
 		a.printDiags(src, diags)
 		return nil, nil, reported(diagsMessage(path, diags))
@@ -303,7 +304,8 @@ func (s *session) makePlan(ctx context.Context, destroy bool) (*plan.Plan, error
 	}
 	desired := s.want
 	if destroy {
-		desired = &plan.Lab{Name: s.want.Name}
+		// The lab file still says which attributes are sensitive.
+		desired = &plan.Lab{Name: s.want.Name, Sensitive: s.want.Sensitive}
 	}
 	var prior *plan.Lab
 	if s.st != nil {

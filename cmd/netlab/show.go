@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"slices"
 	"strings"
 
 	"github.com/spf13/cobra"
@@ -23,19 +24,24 @@ func (a *app) showCommand() *cobra.Command {
 		Short: "Print what the state file says the lab is",
 		Long: `Prints the lab as netlab last built it, from the state file: jails, links with
 their interfaces and addresses, daemons with their pids. Give the lab file
-(its state is found beside it) or -state PATH.`,
+(its state is found beside it) or -state PATH. With the lab file, what its
+sensitive variables set is shown as (sensitive value); -json prints the state
+file as it is.`,
 		Args: rangeArgs(0, 1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			path := statePath
-			if path == "" {
-				if len(args) == 0 {
-					return fmt.Errorf("name a lab file or give -state PATH")
-				}
+			var sensitive map[string][]string
+			if len(args) > 0 {
 				lab, _, err := a.loadLab(args[0], &f)
 				if err != nil {
 					return err
 				}
-				path = state.DefaultPath(args[0], lab.Name)
+				sensitive = lab.Sensitive
+				if path == "" {
+					path = state.DefaultPath(args[0], lab.Name)
+				}
+			} else if path == "" {
+				return fmt.Errorf("name a lab file or give -state PATH")
 			}
 			st, err := state.Load(path)
 			if err != nil {
@@ -49,7 +55,9 @@ their interfaces and addresses, daemons with their pids. Give the lab file
 				enc.SetIndent("", "  ")
 				return enc.Encode(st)
 			}
-			writeState(a.stdout, st)
+			var b strings.Builder
+			writeState(&b, st, sensitive)
+			io.WriteString(a.stdout, a.secrets.redact(b.String()))
 			return nil
 		},
 	}
@@ -60,7 +68,15 @@ their interfaces and addresses, daemons with their pids. Give the lab file
 	return cmd
 }
 
-func writeState(w io.Writer, st *state.File) {
+// writeState prints the state for people. sensitive, the lab file's
+// Lab.Sensitive, names the attributes whose values it hides.
+func writeState(w io.Writer, st *state.File, sensitive map[string][]string) {
+	hidden := func(key, attr, text string) string {
+		if slices.Contains(sensitive[key], attr) {
+			return "(sensitive value)"
+		}
+		return text
+	}
 	r := &st.Resources
 	fmt.Fprintf(w, "lab %q (provider %s, serial %d)\n", r.Name, st.Provider, st.Serial)
 	if len(r.Jails)+len(r.Links)+len(r.Daemons) == 0 {
@@ -72,13 +88,26 @@ func writeState(w io.Writer, st *state.File) {
 		if j.Forwarding {
 			extra = " forwarding"
 		}
-		fmt.Fprintf(w, "\njail %s  hostname=%s%s%s\n", j.Name, j.Hostname, extra, ids(j.IDs))
-		for _, rt := range j.Routes {
-			fmt.Fprintf(w, "  route %s via %s\n", rt.To, rt.Via)
+		key := plan.TypeJail + "." + j.Name
+		fmt.Fprintf(w, "\njail %s  hostname=%s%s%s\n", j.Name, hidden(key, "hostname", j.Hostname),
+			extra, ids(j.IDs))
+		if len(j.Routes) > 0 && slices.Contains(sensitive[key], "routes") {
+			fmt.Fprintln(w, "  routes (sensitive value)")
+		} else {
+			for _, rt := range j.Routes {
+				fmt.Fprintf(w, "  route %s via %s\n", rt.To, rt.Via)
+			}
 		}
 		for _, d := range r.Daemons {
 			if d.Jail == j.Name {
-				fmt.Fprintf(w, "  daemon %s (%s)%s\n", d.Name, daemonWhat(d), ids(d.IDs))
+				key := plan.TypeDaemon + "." + d.Jail + "." + d.Name
+				what := daemonWhat(d)
+				if d.Kind == plan.KindCommand {
+					what = hidden(key, "command", what)
+				} else if d.Implementation != "" {
+					what = d.Kind + ": " + hidden(key, "implementation", d.Implementation)
+				}
+				fmt.Fprintf(w, "  daemon %s (%s)%s\n", d.Name, what, ids(d.IDs))
 			}
 		}
 	}
@@ -88,9 +117,14 @@ func writeState(w io.Writer, st *state.File) {
 		if !l.Up {
 			state = "down"
 		}
-		fmt.Fprintf(w, "link %s  %s %s %s <-> %s %s %s  %s mtu %d%s\n", l.Name,
-			l.Ends[0].Jail, l.Ends[0].Iface, l.Ends[0].Address,
-			l.Ends[1].Jail, l.Ends[1].Iface, l.Ends[1].Address, state, l.MTU, ids(l.IDs))
+		key := plan.TypeLink + "." + l.Name
+		var ends [2]string
+		for i, e := range l.Ends {
+			ends[i] = fmt.Sprintf("%s %s %s", hidden(key, "between", e.Jail),
+				hidden(key, "interfaces", e.Iface), hidden(key, "addresses", e.Address.String()))
+		}
+		fmt.Fprintf(w, "link %s  %s <-> %s  %s mtu %s%s\n", l.Name, ends[0], ends[1],
+			hidden(key, "up", state), hidden(key, "mtu", fmt.Sprint(l.MTU)), ids(l.IDs))
 	}
 }
 
