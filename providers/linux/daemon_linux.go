@@ -439,12 +439,6 @@ func (p *Provider) stopSpec(s daemonSpec) error {
 
 // stopJailDaemons stops every daemon recorded in the jail.
 func (p *Provider) stopJailDaemons(ctx context.Context, lab, jail string) error {
-	if _, err := os.Stat(p.jailDir(lab, jail)); errors.Is(err, fs.ErrNotExist) {
-		// A daemon's record, and so the jail's directory, exists before
-		// the daemon starts: no daemon ever ran in this jail, and the
-		// search of every process for the jail's tag can be spared.
-		return nil
-	}
 	specs, err := p.jailSpecs(lab, jail)
 	if err != nil {
 		return err

@@ -269,9 +269,6 @@ func (p *Provider) refuseForeign(ns *jailNS) error {
 // if it has one. The lab's directory stays for Sync to remove: removing it
 // here would race with a parallel CreateJail.
 func (p *Provider) removeJailDir(lab, jail string) error {
-	if _, err := os.Lstat(p.jailDir(lab, jail)); errors.Is(err, fs.ErrNotExist) {
-		return nil // nothing ever ran in the jail
-	}
 	if err := unbindNS(p.utsPath(lab, jail)); err != nil {
 		return err
 	}
