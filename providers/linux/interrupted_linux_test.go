@@ -334,10 +334,16 @@ func startTagged(t *testing.T, tag string) *exec.Cmd {
 		<-exited
 	})
 	waitFor := time.Now().Add(2 * time.Second)
-	for !hasTag(readEnviron(cmd.Process.Pid), []byte(daemonTagEnv+"="+tag), false) && tag != "" && time.Now().Before(waitFor) {
+	for !showsTag(cmd.Process.Pid, tag) && tag != "" && time.Now().Before(waitFor) {
 		time.Sleep(5 * time.Millisecond)
 	}
 	return cmd
+}
+
+// showsTag reports whether process pid's environment tags it with tag.
+func showsTag(pid int, tag string) bool {
+	got, ok := findTag(readEnviron(pid), []byte(daemonTagEnv+"="+tag))
+	return ok && got == tag
 }
 
 // startTaggedLeader is startTagged for a process that leads its own
@@ -353,7 +359,7 @@ func startTaggedLeader(t *testing.T, tag string) *exec.Cmd {
 	exited := make(chan struct{})
 	go func() { cmd.Wait(); close(exited) }()
 	t.Cleanup(func() { cmd.Process.Kill(); <-exited })
-	for deadline := time.Now().Add(2 * time.Second); !hasTag(readEnviron(cmd.Process.Pid), []byte(daemonTagEnv+"="+tag), false); {
+	for deadline := time.Now().Add(2 * time.Second); !showsTag(cmd.Process.Pid, tag); {
 		if time.Now().After(deadline) {
 			t.Fatal("the tagged process never showed its tag")
 		}

@@ -96,38 +96,60 @@ func terminate(pid int, start uint64, grace time.Duration) error {
 // true. It reads every process's environment, so it is for the rare
 // cases where a recorded pid does not do.
 func taggedProcs(tag string, prefix bool) []procStat {
+	var out []procStat
+	for _, t := range scanTagged(tag) {
+		if prefix || t.tag == tag {
+			out = append(out, t.procStat)
+		}
+	}
+	return out
+}
+
+// taggedProc is a live process and the value of its daemonTagEnv.
+type taggedProc struct {
+	procStat
+	tag string
+}
+
+// scanTagged returns the live processes whose daemonTagEnv starts with
+// prefix, sorted by pid.
+func scanTagged(prefix string) []taggedProc {
 	entries, err := os.ReadDir("/proc")
 	if err != nil {
 		return nil
 	}
-	want := []byte(daemonTagEnv + "=" + tag)
-	var out []procStat
+	want := []byte(daemonTagEnv + "=" + prefix)
+	var out []taggedProc
 	for _, e := range entries {
 		pid, err := strconv.Atoi(e.Name())
 		if err != nil || pid == os.Getpid() {
 			continue
 		}
 		env, err := os.ReadFile("/proc/" + e.Name() + "/environ")
-		if err != nil || !hasTag(env, want, prefix) {
+		if err != nil {
+			continue
+		}
+		tag, ok := findTag(env, want)
+		if !ok {
 			continue
 		}
 		if st, err := readStat(pid); err == nil && !st.Dead() {
-			out = append(out, st)
+			out = append(out, taggedProc{procStat: st, tag: tag})
 		}
 	}
 	sort.Slice(out, func(i, j int) bool { return out[i].Pid < out[j].Pid })
 	return out
 }
 
-// hasTag reports whether the NUL-separated environment env holds the
-// entry want, or one starting with it when prefix is true.
-func hasTag(env, want []byte, prefix bool) bool {
+// findTag returns the value of the first entry of the NUL-separated
+// environment env that starts with want, an entry of daemonTagEnv.
+func findTag(env, want []byte) (string, bool) {
 	for _, kv := range bytes.Split(env, []byte{0}) {
-		if bytes.Equal(kv, want) || (prefix && bytes.HasPrefix(kv, want)) {
-			return true
+		if bytes.HasPrefix(kv, want) {
+			return string(kv[len(daemonTagEnv)+1:]), true
 		}
 	}
-	return false
+	return "", false
 }
 
 // cmdlineHas reports whether the command line of pid has an argument

@@ -54,6 +54,8 @@ type Provider struct {
 	markers sync.Map // "lab/jail" -> marker
 	// journals holds the markers and claims files open for appending.
 	journals journals
+	// tagScans holds, per lab, what labTagged found.
+	tagScans sync.Map // lab -> *tagScan
 }
 
 var (
