@@ -12,77 +12,112 @@ type Gap struct {
 	Link   string       `json:"link"`
 }
 
-// Expected returns, for every jail, the subnets of up links it should
-// have a route to once routing has converged: its own links' subnets, and
-// the subnet of every link whose end it can reach through up links when it
-// and every jail on the way run RIP and the jails in between forward.
-// Subnets its static routes cover count too, whoever announces them.
-func Expected(lab *Lab) map[string][]Link {
-	rip := map[string]bool{}
-	for _, d := range lab.Daemons {
-		if d.Kind == KindRIP {
-			rip[d.Jail] = true
-		}
-	}
-	adj := map[string][]*Link{}
-	for i := range lab.Links {
-		l := &lab.Links[i]
-		if !l.Up {
-			continue
-		}
-		for _, e := range l.Ends {
-			adj[e.Jail] = append(adj[e.Jail], l)
-		}
-	}
+// ripInfinity is the RIP metric that means unreachable (RFC 2453).
+const ripInfinity = 16
 
+// Expected returns, for every jail, the subnets of up links it should
+// have a route to once routing has converged. A jail always expects its
+// own links. A jail that runs RIP also expects the links of every RIP
+// jail it reaches over up links through jails that run RIP and forward,
+// counted the way RIP counts metrics: a jail's own link has metric 1 and
+// each router adds one, so the links of a jail n routers away arrive at
+// metric n+1 and count only while that stays below 16 (n at most 14).
+// routed, which keeps a route that arrives at metric 15, may reach one
+// router further; expecting the shorter reach never reports a gap that
+// routing cannot fill. Subnets the jail's static routes cover count too,
+// however far they are.
+func Expected(lab *Lab) map[string][]Link {
+	g := newReachGraph(lab)
 	out := map[string][]Link{}
 	for _, j := range lab.Jails {
 		seen := map[string]bool{}
 		var want []Link
-		addLinks := func(jail string) {
-			for _, l := range adj[jail] {
-				if !seen[l.Name] {
-					seen[l.Name] = true
-					want = append(want, *l)
-				}
+		add := func(l Link) {
+			if !seen[l.Name] {
+				seen[l.Name] = true
+				want = append(want, l)
 			}
 		}
-		addLinks(j.Name)
-		if rip[j.Name] {
-			// Breadth-first over RIP speakers; only forwarding jails pass
-			// routes on beyond themselves.
-			visited := map[string]bool{j.Name: true}
-			queue := []string{j.Name}
-			for len(queue) > 0 {
-				cur := queue[0]
-				queue = queue[1:]
-				if cur != j.Name && !lab.Jail(cur).Forwarding {
-					continue
-				}
-				for _, l := range adj[cur] {
-					peer := l.Ends[0].Jail
-					if peer == cur {
-						peer = l.Ends[1].Jail
-					}
-					if visited[peer] || !rip[peer] {
-						continue
-					}
-					visited[peer] = true
-					addLinks(peer)
-					queue = append(queue, peer)
-				}
+		for _, l := range g.adj[j.Name] {
+			add(*l)
+		}
+		if g.rip[j.Name] {
+			for _, l := range g.ripReach(j.Name) {
+				add(*l)
 			}
 		}
 		for _, l := range lab.Links {
-			if l.Up && !seen[l.Name] && coveredByStatic(j.Routes, l.Subnet) {
-				seen[l.Name] = true
-				want = append(want, l)
+			if l.Up && coveredByStatic(j.Routes, l.Subnet) {
+				add(l)
 			}
 		}
 		sort.Slice(want, func(a, b int) bool { return want[a].Name < want[b].Name })
 		out[j.Name] = want
 	}
 	return out
+}
+
+// reachGraph is the part of a lab that routing runs over: the up links of
+// each jail, and which jails run RIP.
+type reachGraph struct {
+	lab *Lab
+	adj map[string][]*Link
+	rip map[string]bool
+}
+
+func newReachGraph(lab *Lab) *reachGraph {
+	g := &reachGraph{lab: lab, adj: map[string][]*Link{}, rip: map[string]bool{}}
+	for _, d := range lab.Daemons {
+		if d.Kind == KindRIP {
+			g.rip[d.Jail] = true
+		}
+	}
+	for i := range lab.Links {
+		l := &lab.Links[i]
+		if !l.Up {
+			continue
+		}
+		for _, e := range l.Ends {
+			g.adj[e.Jail] = append(g.adj[e.Jail], l)
+		}
+	}
+	return g
+}
+
+// ripReach returns the links whose subnets RIP carries to the jail named
+// from, which runs RIP, in the order it finds them. The search is breadth
+// first: each jail is met first at its fewest router hops from from,
+// which gives the smallest metric RIP can offer for that jail's links.
+func (g *reachGraph) ripReach(from string) []*Link {
+	var links []*Link
+	hops := map[string]int{from: 0}
+	queue := []string{from}
+	for len(queue) > 0 {
+		cur := queue[0]
+		queue = queue[1:]
+		// Only a forwarding jail passes on what lies behind it.
+		if cur != from && !g.lab.Jail(cur).Forwarding {
+			continue
+		}
+		// The links of a peer one hop beyond cur reach from at metric
+		// hops+2 (1 for the link, 1 per router): past 15 they never do.
+		if hops[cur]+2 >= ripInfinity {
+			continue
+		}
+		for _, l := range g.adj[cur] {
+			peer := l.Ends[0].Jail
+			if peer == cur {
+				peer = l.Ends[1].Jail
+			}
+			if _, ok := hops[peer]; ok || !g.rip[peer] {
+				continue
+			}
+			hops[peer] = hops[cur] + 1
+			links = append(links, g.adj[peer]...)
+			queue = append(queue, peer)
+		}
+	}
+	return links
 }
 
 func coveredByStatic(routes []Route, p netip.Prefix) bool {

@@ -39,7 +39,7 @@ func (f *applyFlags) register(cmd *cobra.Command) {
 }
 
 func (f *applyFlags) registerWait(cmd *cobra.Command) {
-	cmd.Flags().BoolVar(&f.wait, "wait", false, "after applying, wait until routing has converged and say how long it took")
+	cmd.Flags().BoolVar(&f.wait, "wait", false, "after applying, wait until every jail has the routes 'netlab check' expects and say how long it took")
 	cmd.Flags().DurationVar(&f.waitTimeout, "wait-timeout", 30*time.Second, "how long -wait waits before it reports what is missing")
 }
 

@@ -20,9 +20,12 @@ func (a *app) checkCommand() *cobra.Command {
 		Use:   "check LABFILE",
 		Short: "Check that routing has converged in a running lab",
 		Long: `Reads every jail's kernel routing table and checks that each jail has a route
-to every subnet it can reach: its own links, and the links behind RIP
-neighbours through up links and forwarding jails (or covered by its static
-routes). Prints what is missing; exit status 1 when anything is.`,
+to every subnet of an up link that its routing can deliver: its own links;
+for a jail that runs RIP, the links of every RIP jail it reaches over up
+links through forwarding RIP jails while RIP's metric stays below 16 (a
+jail's own link counts 1 and each router on the way 1 more, so at most 14
+routers away); and every subnet its static routes cover. Prints what is
+missing; exit status 1 when anything is. apply -wait waits for the same.`,
 		Args: exactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			s, err := a.openSession(args[0], &f)

@@ -25,6 +25,20 @@ const (
 	ripGarbage = 2
 )
 
+// kernelScan is how often, in seconds, bird's kernel protocol compares the
+// routes it exported with the kernel's table and installs what is missing
+// (each scan also rereads the interfaces, at most every other second).
+// bird ignores netlink notices about its own routes, so a route the kernel
+// drops by itself stays missing until that scan: removing the last address
+// of an interface flushes the routes through it, and when RIP then hears
+// the same neighbour announce the same routes, nothing changes in bird's
+// table that would install them anew. At bird's default of 60 s a lab
+// stayed broken for up to a minute after one end of a link changed
+// address; one second (bird takes whole seconds) bounds the gap at about
+// one RIP update. A scan is a netlink dump of a few dozen routes: about
+// 0.1 ms of CPU per bird per second, measured on a 40-router chain.
+const kernelScan = 1
+
 // The direct protocol feeds connected subnets to RIP, which does not
 // advertise them on its own. The kernel protocol exports only RIP routes so
 // that bird never installs a second copy of a connected route. ECMP stays
@@ -44,6 +58,7 @@ protocol direct {
 }
 
 protocol kernel {
+	scan time ` + fmt.Sprint(kernelScan) + `;
 	ipv4 {
 		import none;
 		export where source = RTS_RIP;

@@ -23,6 +23,9 @@ func TestRenderBird(t *testing.T) {
 		`hostname "vm1";`,
 		`log "/run/netlab/demo/vm1/rip.log" all;`,
 		"protocol direct {\n\tipv4;\n\tinterface -\"lo\", \"*\";",
+		// The kernel drops routes through an interface that loses its
+		// address without telling bird; only a scan puts them back.
+		"protocol kernel {\n\tscan time 1;\n",
 		"export where source = RTS_RIP;",
 		"protocol rip {\n\tecmp no;",
 		"interface -\"lo\", \"*\" {\n\t\tupdate time 1;\n\t\ttimeout time 4;\n\t\tgarbage time 2;",
