@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
+	"os"
 	"runtime"
 	"sync"
 
@@ -20,6 +21,10 @@ import (
 // namespaces.
 func (p *Provider) observeJails(want *plan.Lab, claims map[string]map[string]claimedEnd) ([]marker, []jailObs, error) {
 	jails, err := p.markedJails(want.Name)
+	if err != nil {
+		return nil, nil, err
+	}
+	ran, err := p.jailsWithDir(want.Name)
 	if err != nil {
 		return nil, nil, err
 	}
@@ -49,7 +54,7 @@ func (p *Provider) observeJails(want *plan.Lab, claims map[string]map[string]cla
 				for i := range next {
 					ms[i], owned[i] = jails[i], owns(jails[i])
 					if owned[i] {
-						obs[i], errs[i] = p.observeJail(want, ms[i], home, claims)
+						obs[i], errs[i] = p.observeJail(want, ms[i], ran[ms[i].Jail], home, claims)
 					}
 					done[i] = true
 					if errors.Is(errs[i], errStranded) {
@@ -83,18 +88,37 @@ func (p *Provider) observeJails(want *plan.Lab, claims map[string]map[string]cla
 	return outM, outO, nil
 }
 
+// jailsWithDir returns the jails of lab that have a runtime directory,
+// read in one listing rather than one failed lookup per jail.
+func (p *Provider) jailsWithDir(lab string) (map[string]bool, error) {
+	entries, err := os.ReadDir(p.labDir(lab))
+	if err != nil && !errors.Is(err, fs.ErrNotExist) {
+		return nil, err
+	}
+	out := map[string]bool{}
+	for _, e := range entries {
+		if e.IsDir() {
+			out[e.Name()] = true
+		}
+	}
+	return out, nil
+}
+
 // errStranded reports a thread that could not leave a jail's namespaces.
 var errStranded = errors.New("thread stranded in a jail's namespaces")
 
 // observeJail reads one jail from a locked thread: it enters the jail's
 // namespaces for what only they show, then goes back to home.
-func (p *Provider) observeJail(want *plan.Lab, m marker, home threadNS, claims map[string]map[string]claimedEnd) (jailObs, error) {
+//
+// Only a jail that has run something (ran: it has a runtime directory)
+// can have a UTS namespace or daemons to look for.
+func (p *Provider) observeJail(want *plan.Lab, m marker, ran bool, home threadNS, claims map[string]map[string]claimedEnd) (jailObs, error) {
 	jo := jailObs{foreign: map[string]bool{}}
 	j := plan.Jail{Name: m.Jail, Addr: jailAddr(want, m.Jail), Path: m.Path}
 	j = withJailIDs(j, m.Netns)
 	ns, err := p.enterJail(m)
 	if err == nil {
-		if err := p.readSettingsHere(m, &j); err != nil {
+		if err := p.readSettingsHere(m, &j, ran); err != nil {
 			j.Broken = err.Error()
 		}
 	}
@@ -117,7 +141,9 @@ func (p *Provider) observeJail(want *plan.Lab, m marker, home threadNS, claims m
 	if err := observeLinks(ns, &jo, claims); err != nil {
 		return jo, err
 	}
-	jo.daemons, err = p.observeDaemons(want, m)
+	if ran {
+		jo.daemons, err = p.observeDaemons(want, m)
+	}
 	return jo, err
 }
 
@@ -153,7 +179,10 @@ func (p *Provider) enterJail(m marker) (*jailNS, error) {
 // readSettingsHere reads hostname, forwarding and the managed sysctls on
 // a thread inside the jail's network namespace, entering its UTS
 // namespace too if it has one.
-func (p *Provider) readSettingsHere(m marker, j *plan.Jail) error {
+func (p *Provider) readSettingsHere(m marker, j *plan.Jail, ran bool) error {
+	if !ran {
+		return readSettings(m, j, m.Hostname)
+	}
 	uts, ok, err := p.openUTS(m.Lab, m.Jail)
 	if err != nil {
 		return fmt.Errorf("UTS namespace unreadable: %v", err)
