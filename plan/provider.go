@@ -90,6 +90,15 @@ type JailTeardown interface {
 	DestroyJailRemovesLinks() bool
 }
 
+// Releaser is implemented by a provider that keeps open, between calls,
+// handles on the labs it observed (a Linux provider holds two file
+// descriptors per jail). Release closes those of one lab, so that a
+// command that reads every live lab in turn holds only one lab's at a
+// time.
+type Releaser interface {
+	Release(lab string)
+}
+
 // Observation is what a provider found live for one lab.
 type Observation struct {
 	// Lab holds the live jails, links and daemons the lab owns.

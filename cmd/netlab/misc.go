@@ -113,6 +113,9 @@ func (a *app) liveLabs(ctx context.Context) ([]plan.Lab, error) {
 			continue
 		}
 		obs, err := prov.Observe(ctx, &plan.Lab{Name: e.Name()})
+		if r, ok := prov.(plan.Releaser); ok {
+			r.Release(e.Name()) // hold one lab's handles at a time
+		}
 		if err != nil {
 			return nil, fmt.Errorf("reading lab %q: %w", e.Name(), err)
 		}

@@ -108,6 +108,22 @@ func (t *nsTable) dropGone(lab string, live map[string]bool) {
 	}
 }
 
+// Release implements plan.Releaser: it closes the namespace handles the
+// provider keeps for lab's jails.
+func (p *Provider) Release(lab string) { p.ns.dropLab(lab) }
+
+// dropLab forgets and closes the entries of lab.
+func (t *nsTable) dropLab(lab string) {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	for k, e := range t.m {
+		if e.lab == lab {
+			e.close()
+			delete(t.m, k)
+		}
+	}
+}
+
 // closeAll releases every cached handle.
 func (t *nsTable) closeAll() {
 	t.mu.Lock()

@@ -62,6 +62,7 @@ var (
 	_ plan.Provider     = (*Provider)(nil)
 	_ plan.Console      = (*Provider)(nil)
 	_ plan.JailTeardown = (*Provider)(nil)
+	_ plan.Releaser     = (*Provider)(nil)
 )
 
 // New returns a Provider configured by opts.

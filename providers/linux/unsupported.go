@@ -18,6 +18,9 @@ type nsTable struct{}
 
 func newNSTable() *nsTable { return &nsTable{} }
 
+// Release implements plan.Releaser; off Linux nothing is held.
+func (p *Provider) Release(lab string) {}
+
 // Preflight implements plan.Provider; off Linux it always fails.
 func (p *Provider) Preflight(ctx context.Context, lab *plan.Lab) error { return errUnsupported }
 
