@@ -88,6 +88,16 @@ func TestBadStateFiles(t *testing.T) {
 		{"unknown-field", strings.Replace(string(data), `"serial"`, `"surprise": 1, "serial"`, 1), "unknown field"},
 		{"no-lineage", strings.Replace(string(data), good.Lineage, "", 1), "no lineage"},
 		{"twice", strings.Replace(string(data), `"jails": [`, `"jails": [{"name":"vm1"},`, 1), "listed twice"},
+		// A field of the wrong type says where and what, in the form of
+		// the other broken files, not as a Go decoding error.
+		{"serial-string", strings.Replace(string(data), `"serial": 1`, `"serial": "x"`, 1),
+			`not a valid state file (line 4: "serial" holds a string where a whole number of 0 or more belongs)`},
+		{"serial-negative", strings.Replace(string(data), `"serial": 1`, `"serial": -1`, 1),
+			`not a valid state file (line 4: "serial" holds the number -1 where a whole number of 0 or more belongs)`},
+		{"jails-string", strings.Replace(string(data), `"jails": [`, `"jails": "vm1", "x": [`, 1),
+			`not a valid state file (line 9: "resources.jails" holds a string where a list belongs)`},
+		{"subnet-number", strings.Replace(string(data), `"subnet": "10.0.10.0/24"`, `"subnet": 10`, 1),
+			`"resources.links.subnet" holds a number where a string belongs`},
 	}
 	for i, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
@@ -101,6 +111,9 @@ func TestBadStateFiles(t *testing.T) {
 			}
 			if !strings.Contains(err.Error(), c.want) {
 				t.Errorf("error %q does not say %q", err, c.want)
+			}
+			if strings.Contains(err.Error(), "cannot unmarshal") || strings.Contains(err.Error(), "Go struct") {
+				t.Errorf("error %q speaks of Go's decoder", err)
 			}
 			if c.name != "future-version" && !strings.Contains(err.Error(), ".backup") {
 				t.Errorf("error %q does not point at the backup", err)
