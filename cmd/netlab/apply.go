@@ -196,7 +196,7 @@ func (s *session) applyLab(ctx context.Context, f *applyFlags, destroy bool) err
 	if f.parallelism < 1 {
 		return fmt.Errorf("-parallelism must be at least 1, not %d", f.parallelism)
 	}
-	lock, err := s.lock(map[bool]string{false: "apply", true: "destroy"}[destroy])
+	lock, err := s.lock(operation(destroy))
 	if err != nil {
 		return err
 	}
@@ -276,7 +276,7 @@ func (s *session) execute(ctx context.Context, p *plan.Plan, parallelism int) er
 		Parallelism: parallelism,
 		Record:      rec,
 		Progress: func(e plan.Event) {
-			e.Err = a.secrets.redactErr(e.Err)
+			e.Err = a.secrets.redactErr(stepMessage(e.Err, p.Destroy))
 			line := fmt.Sprintf("[%*d/%d] %s (%s)", len(fmt.Sprint(e.Total)), e.Done, e.Total, e.Step, roundDuration(e.Elapsed))
 			if e.Err != nil {
 				line = fmt.Sprintf("[%*d/%d] %s: %s", len(fmt.Sprint(e.Total)), e.Done, e.Total, e.Addr, paint(color, "31", "failed"))
@@ -307,10 +307,11 @@ func (s *session) execute(ctx context.Context, p *plan.Plan, parallelism int) er
 	if applyErr != nil {
 		errs := flatten(applyErr)
 		for i := range errs {
-			errs[i] = a.secrets.redactErr(errs[i])
+			errs[i] = a.secrets.redactErr(stepMessage(errs[i], p.Destroy))
 			fmt.Fprintf(a.stderr, "%s %v\n", paint(color, "31", "Error:"), errs[i])
 		}
-		fmt.Fprintf(a.stderr, "\nThe state file %s records every change that completed; run apply again to finish.\n", s.statePath)
+		fmt.Fprintf(a.stderr, "\nThe state file %s records every change that completed; run %s again to finish.\n",
+			s.statePath, operation(p.Destroy))
 		return &applyFailed{errs: errs, statePath: s.statePath}
 	}
 	if syncErr != nil {
@@ -326,6 +327,14 @@ func (s *session) execute(ctx context.Context, p *plan.Plan, parallelism int) er
 	fmt.Fprintf(a.humanOut(), "%s complete in %s. Resources: %d added, %d changed, %d destroyed.\n",
 		verb, roundDuration(elapsed), add, change, destroy)
 	return nil
+}
+
+// operation names what a run does: "apply", or "destroy" when destroying.
+func operation(destroy bool) string {
+	if destroy {
+		return "destroy"
+	}
+	return "apply"
 }
 
 func paint(on bool, code, text string) string {

@@ -1,0 +1,40 @@
+package main
+
+import (
+	"errors"
+	"strings"
+
+	"github.com/netlab/netlab/plan"
+)
+
+// stepMessage returns err, an error of plan.Applier.Apply, in the words
+// people read: an interruption names the operation that was interrupted
+// (plan.ErrInterrupted speaks of apply, and a destroy is one too), and a
+// failed step does not repeat its operation when the provider's message
+// already starts with it ("starting daemon: starting daemon rip in ...").
+// errors.Is and errors.As still see err.
+func stepMessage(err error, destroy bool) error {
+	if err == plan.ErrInterrupted && destroy {
+		return &rewordedError{msg: "destroy" + strings.TrimPrefix(err.Error(), "apply"), err: err}
+	}
+	var se *plan.StepError
+	if !errors.As(err, &se) || se.Err == nil {
+		return err
+	}
+	inner := se.Err.Error()
+	if rest, ok := strings.CutPrefix(inner, se.Op); ok && (strings.HasPrefix(rest, " ") || strings.HasPrefix(rest, ":")) {
+		if msg := se.Addr + ": " + inner; msg != err.Error() && err.Error() == se.Error() {
+			return &rewordedError{msg: msg, err: err}
+		}
+	}
+	return err
+}
+
+// rewordedError is err with a message of its own.
+type rewordedError struct {
+	msg string
+	err error
+}
+
+func (e *rewordedError) Error() string { return e.msg }
+func (e *rewordedError) Unwrap() error { return e.err }

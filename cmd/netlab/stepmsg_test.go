@@ -1,0 +1,47 @@
+package main
+
+import (
+	"errors"
+	"testing"
+
+	"github.com/netlab/netlab/plan"
+)
+
+// TestStepMessage checks the words of apply's errors: a step's operation
+// is said once, and an interrupted destroy is called a destroy; the
+// errors keep their chain.
+func TestStepMessage(t *testing.T) {
+	cause := errors.New("it exited at once")
+	cases := []struct {
+		name    string
+		err     error
+		destroy bool
+		want    string
+	}{
+		{"doubled-op", &plan.StepError{Addr: "daemon.r1.quits", Op: "starting daemon",
+			Err: errors.New(`starting daemon quits in jail "r1": it exited at once`)},
+			false, `daemon.r1.quits: starting daemon quits in jail "r1": it exited at once`},
+		{"doubled-op-colon", &plan.StepError{Addr: "link.a-b", Op: "creating link",
+			Err: errors.New("creating link: file exists")},
+			false, "link.a-b: creating link: file exists"},
+		{"other-words", &plan.StepError{Addr: "link.a-b", Op: "creating link", Err: errors.New("CreateLink a-b: busy")},
+			false, "link.a-b: creating link: CreateLink a-b: busy"},
+		{"op-is-a-prefix-of-a-word", &plan.StepError{Addr: "jail.a", Op: "creating jail", Err: errors.New("creating jails dir: denied")},
+			false, "jail.a: creating jail: creating jails dir: denied"},
+		{"apply-interrupted", plan.ErrInterrupted, false, plan.ErrInterrupted.Error()},
+		{"destroy-interrupted", plan.ErrInterrupted, true,
+			"destroy interrupted: changes in flight were finished and recorded, the rest was not started"},
+		{"plain", cause, true, cause.Error()},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			got := stepMessage(c.err, c.destroy)
+			if got.Error() != c.want {
+				t.Errorf("stepMessage = %q, want %q", got, c.want)
+			}
+			if !errors.Is(got, c.err) {
+				t.Errorf("the message lost the error's chain")
+			}
+		})
+	}
+}
