@@ -202,7 +202,7 @@ func (s *session) applyLab(ctx context.Context, f *applyFlags, destroy bool) err
 	}
 	defer lock.Release()
 	if err := s.prov.Preflight(ctx, s.want); err != nil {
-		return s.providerError(err)
+		return err
 	}
 
 	p, err := s.makePlan(ctx, destroy)
