@@ -315,7 +315,7 @@ func (s *session) execute(ctx context.Context, p *plan.Plan, parallelism int) er
 		return &applyFailed{errs: errs, statePath: s.statePath}
 	}
 	if syncErr != nil {
-		return fmt.Errorf("updating the lab's hosts files: %w", syncErr)
+		return wrapOnce(syncErr, "updating the hosts files of", fmt.Sprintf("lab %q", p.Lab))
 	}
 	elapsed := time.Since(start)
 	a.events.summary(p, elapsed, s.statePath)

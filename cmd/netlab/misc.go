@@ -114,7 +114,7 @@ func (a *app) liveLabs(ctx context.Context) ([]plan.Lab, error) {
 		}
 		obs, err := prov.Observe(ctx, &plan.Lab{Name: e.Name()})
 		if err != nil {
-			return nil, fmt.Errorf("reading lab %q: %w", e.Name(), err)
+			return nil, wrapOnce(err, "reading", fmt.Sprintf("lab %q", e.Name()))
 		}
 		if len(obs.Lab.Jails)+len(obs.Lab.Links)+len(obs.Lab.Daemons) > 0 {
 			labs = append(labs, obs.Lab)

@@ -275,7 +275,7 @@ func flatten(err error) []error {
 func (s *session) observe(ctx context.Context, destroy bool) (*plan.Lab, error) {
 	obs, err := s.prov.Observe(ctx, s.want)
 	if err != nil {
-		return nil, rootHint(fmt.Errorf("reading the live lab %q: %w", s.want.Name, err))
+		return nil, rootHint(wrapOnce(err, "reading the live", fmt.Sprintf("lab %q", s.want.Name)))
 	}
 	if len(obs.Clashes) > 0 {
 		// A destroy creates nothing, so a clash only means that it

@@ -2,6 +2,7 @@ package main
 
 import (
 	"errors"
+	"fmt"
 	"strings"
 
 	"github.com/netlab/netlab/plan"
@@ -38,3 +39,15 @@ type rewordedError struct {
 
 func (e *rewordedError) Error() string { return e.msg }
 func (e *rewordedError) Unwrap() error { return e.err }
+
+// wrapOnce prefixes err with what was being done to subject ("reading
+// the live" and `lab "x"` say `reading the live lab "x": `), unless err
+// already names subject: the
+// providers' errors start with what they did to which lab or jail, and a
+// message that says it twice reads as two failures.
+func wrapOnce(err error, what, subject string) error {
+	if strings.Contains(err.Error(), subject) {
+		return err
+	}
+	return fmt.Errorf("%s %s: %w", what, subject, err)
+}

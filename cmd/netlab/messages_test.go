@@ -45,3 +45,20 @@ func TestStepMessage(t *testing.T) {
 		})
 	}
 }
+
+// TestWrapOnce checks that what the provider's error says already is not
+// said again.
+func TestWrapOnce(t *testing.T) {
+	named := errors.New(`observing lab "x": netlink: permission denied`)
+	if got := wrapOnce(named, "reading the live", `lab "x"`); got != named {
+		t.Errorf("wrapOnce of an error that names the lab = %q, want it unchanged", got)
+	}
+	bare := errors.New("permission denied")
+	got := wrapOnce(bare, "reading the live", `lab "x"`)
+	if got.Error() != `reading the live lab "x": permission denied` {
+		t.Errorf("wrapOnce = %q", got)
+	}
+	if !errors.Is(got, bare) {
+		t.Error("wrapOnce lost the chain")
+	}
+}
