@@ -310,6 +310,9 @@ func (s *session) execute(ctx context.Context, p *plan.Plan, parallelism int) er
 			errs[i] = a.secrets.redactErr(stepMessage(errs[i], p.Destroy))
 			fmt.Fprintf(a.stderr, "%s %v\n", paint(color, "31", "Error:"), errs[i])
 		}
+		for _, hint := range logHints(errs) {
+			fmt.Fprintln(a.stderr, hint)
+		}
 		fmt.Fprintf(a.stderr, "\nThe state file %s records every change that completed; run %s again to finish.\n",
 			s.statePath, operation(p.Destroy))
 		return &applyFailed{errs: errs, statePath: s.statePath}

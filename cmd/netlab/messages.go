@@ -51,3 +51,20 @@ func wrapOnce(err error, what, subject string) error {
 	}
 	return fmt.Errorf("%s %s: %w", what, subject, err)
 }
+
+// logHints says, for each daemon in errs that failed to start, how to
+// read its whole log: the error shows only its last lines.
+func logHints(errs []error) []string {
+	var hints []string
+	for _, err := range errs {
+		var se *plan.StepError
+		if !errors.As(err, &se) || se.Op != "starting daemon" {
+			continue
+		}
+		jail, name, ok := strings.Cut(strings.TrimPrefix(se.Addr, plan.TypeDaemon+"."), ".")
+		if ok {
+			hints = append(hints, fmt.Sprintf("The whole log of %s: netlab logs %s %s", se.Addr, jail, name))
+		}
+	}
+	return hints
+}
