@@ -42,7 +42,21 @@ func (a *app) listCommand() *cobra.Command {
 	return &cobra.Command{
 		Use:   "list",
 		Short: "List the labs live on this host",
-		Args:  cobra.NoArgs,
+		Long: `Lists every lab that has jails, links or daemons on this host, whoever applied
+it and from wherever its lab file is, with how many of each it has live:
+
+  LAB        JAILS  LINKS  DAEMONS
+  routedemo  9      9      18
+
+The counts are what the kernel holds now, not what a lab file or state file
+says: a jail removed by hand is not counted. A lab is found through its
+runtime directory (/run/netlab/LAB on Linux, /var/run/netlab/LAB on
+FreeBSD), so objects made outside netlab never show. With no lab live, list
+prints nothing on stdout and says so on stderr.
+
+exec, ping, trace, routes and logs find a jail by its name among these labs;
+their -lab LABFILE picks one when two labs have a jail of that name.`,
+		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			labs, err := a.liveLabs(cmd.Context())
 			if err != nil {

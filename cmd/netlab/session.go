@@ -23,10 +23,22 @@ type labFlags struct {
 	provider  string
 }
 
+// register adds every flag of labFlags, for the commands that read the
+// lab file, the state and the live lab.
 func (f *labFlags) register(fs *pflag.FlagSet) {
+	f.registerVars(fs)
+	fs.StringVar(&f.statePath, "state", "", "state file path (default .netlab/LAB.state.json beside the lab file)")
+	f.registerProvider(fs)
+}
+
+// registerVars adds only the flags that set variables, for the commands
+// that read the lab file alone.
+func (f *labFlags) registerVars(fs *pflag.FlagSet) {
 	fs.StringArrayVar(&f.vars, "var", nil, "set a variable: -var name=value (repeatable; wins over -var-file and NETLAB_VAR_name)")
 	fs.StringArrayVar(&f.varFiles, "var-file", nil, "read variables from an HCL file of name = value lines (repeatable)")
-	fs.StringVar(&f.statePath, "state", "", "state file path (default .netlab/LAB.state.json beside the lab file)")
+}
+
+func (f *labFlags) registerProvider(fs *pflag.FlagSet) {
 	fs.StringVar(&f.provider, "provider", "", "provider to use: auto, linux or freebsd (overrides the lab file)")
 }
 
