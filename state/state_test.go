@@ -228,3 +228,42 @@ func TestReleaseAndRemove(t *testing.T) {
 		t.Fatal("a second lock was granted after the file was recreated")
 	}
 }
+
+// TestInspect tells a lock held by a live process from one whose holder
+// died, without taking either.
+func TestInspect(t *testing.T) {
+	dir := t.TempDir()
+	if h, held, err := Inspect(dir, "demo"); h != nil || held || err != nil {
+		t.Fatalf("Inspect of a lab never locked = %+v, %v, %v", h, held, err)
+	}
+
+	l, _, err := Acquire(dir, "demo", "apply")
+	if err != nil {
+		t.Fatal(err)
+	}
+	h, held, err := Inspect(dir, "demo")
+	if err != nil || !held || h == nil || h.PID != os.Getpid() || h.Operation != "apply" || !h.RunsHere() {
+		t.Fatalf("Inspect of a held lock = %+v, %v, %v; want this process, held, running here", h, held, err)
+	}
+	// Looking did not take the lock away from its holder.
+	if _, _, err := Acquire(dir, "demo", "destroy"); err == nil {
+		t.Fatal("a second Acquire succeeded after Inspect")
+	}
+	l.Release()
+	if h, held, err := Inspect(dir, "demo"); h != nil || held || err != nil {
+		t.Fatalf("Inspect after Release = %+v, %v, %v; want no holder", h, held, err)
+	}
+
+	// A holder that died: its record stays, the kernel's lock does not.
+	host, _ := os.Hostname()
+	os.WriteFile(LockPath(dir, "demo"), []byte(`{"id":"abc","pid":999999999,"host":"`+host+
+		`","user":"u","operation":"apply","since":"2026-01-01T00:00:00Z"}`), 0o644)
+	h, held, err = Inspect(dir, "demo")
+	if err != nil || held || h == nil || h.ID != "abc" || h.RunsHere() {
+		t.Fatalf("Inspect of a dead holder's lock = %+v, %v, %v", h, held, err)
+	}
+	other := Holder{PID: os.Getpid(), Host: host + "-elsewhere"}
+	if other.RunsHere() {
+		t.Error("a holder on another host runs here")
+	}
+}

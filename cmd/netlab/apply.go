@@ -229,18 +229,25 @@ func (s *session) applyLab(ctx context.Context, f *applyFlags, destroy bool) err
 	return nil
 }
 
-// confirm asks for "yes" on a terminal, and refuses to wait for an answer
-// that cannot come.
+// confirm asks for "yes" before apply or destroy changes the lab.
 func (a *app) confirm(p *plan.Plan, destroy bool) error {
-	f, ok := a.stdin.(*os.File)
-	if !ok || !isatty.IsTerminal(f.Fd()) {
-		return errors.New("confirmation needed but standard input is not a terminal: rerun with -auto-approve")
-	}
 	what := "apply these changes to"
 	if destroy {
 		what = "destroy everything of"
 	}
-	fmt.Fprintf(a.stderr, "\nDo you want to %s lab %q? Only 'yes' goes on: ", what, p.Lab)
+	return a.askYes(fmt.Sprintf("Do you want to %s lab %q?", what, p.Lab), "-auto-approve")
+}
+
+// askYes asks question on a terminal and goes on only on "yes". It
+// refuses to wait for an answer that cannot come: without a terminal on
+// stdin, the error says to rerun with skipFlag, the flag that skips the
+// question.
+func (a *app) askYes(question, skipFlag string) error {
+	f, ok := a.stdin.(*os.File)
+	if !ok || !isatty.IsTerminal(f.Fd()) {
+		return fmt.Errorf("confirmation needed but standard input is not a terminal: rerun with %s", skipFlag)
+	}
+	fmt.Fprintf(a.stderr, "\n%s Only 'yes' goes on: ", question)
 	line, _ := bufio.NewReader(a.stdin).ReadString('\n')
 	if strings.TrimSpace(line) != "yes" {
 		return &exitError{code: 1, err: errors.New("cancelled: nothing was changed")}

@@ -114,6 +114,11 @@ func (c fakeConsole) TraceArgs(dst string) []string {
 	return []string{"echo", " 1  " + dst + "  0.1 ms"}
 }
 
+// scriptCmds are the scripts' own commands; files for one OS add theirs.
+var scriptCmds = map[string]func(*testscript.TestScript, bool, []string){
+	"jsonlines": jsonLines,
+}
+
 func TestScripts(t *testing.T) {
 	cases, _ := filepath.Abs("../../plan/testdata/cases")
 	labs, _ := filepath.Abs("../../labs")
@@ -127,7 +132,7 @@ func TestScripts(t *testing.T) {
 			env.Setenv("NO_COLOR", "")
 			return nil
 		},
-		Cmds:          map[string]func(*testscript.TestScript, bool, []string){"jsonlines": jsonLines},
+		Cmds:          scriptCmds,
 		UpdateScripts: os.Getenv("UPDATE_SCRIPTS") == "1",
 	})
 }
