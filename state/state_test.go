@@ -8,6 +8,7 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/netlab/netlab/plan"
 )
@@ -265,5 +266,67 @@ func TestInspect(t *testing.T) {
 	other := Holder{PID: os.Getpid(), Host: host + "-elsewhere"}
 	if other.RunsHere() {
 		t.Error("a holder on another host runs here")
+	}
+}
+
+// TestClaim writes, reads and removes the claim on a lab, and tells the
+// state file it names from others.
+func TestClaim(t *testing.T) {
+	dir := t.TempDir()
+	if c, err := ReadClaim(dir, "demo"); c != nil || err != nil {
+		t.Fatalf("ReadClaim of no claim = %+v, %v", c, err)
+	}
+	work := t.TempDir()
+	statePath := filepath.Join(work, ".netlab", "demo.state.json")
+	if err := Save(statePath, sample()); err != nil {
+		t.Fatal(err)
+	}
+	want := Claim{Lab: "demo", State: statePath, LabFile: filepath.Join(work, "demo.hcl"),
+		Since: time.Now().UTC().Truncate(time.Second)}
+	if err := WriteClaim(dir, want); err != nil {
+		t.Fatal(err)
+	}
+	c, err := ReadClaim(dir, "demo")
+	if err != nil || c == nil || *c != want {
+		t.Fatalf("ReadClaim = %+v, %v; want %+v", c, err, want)
+	}
+
+	// The same file by a relative path, through a symlinked folder: it
+	// is the claimed one; another folder's is not.
+	t.Chdir(work)
+	if !c.Names(filepath.Join(".netlab", "demo.state.json")) {
+		t.Error("the claimed state by a relative path is not named")
+	}
+	link := filepath.Join(t.TempDir(), "link")
+	os.Symlink(work, link)
+	if !c.Names(filepath.Join(link, ".netlab", "demo.state.json")) {
+		t.Error("the claimed state through a symlink is not named")
+	}
+	if c.Names(filepath.Join(t.TempDir(), ".netlab", "demo.state.json")) {
+		t.Error("another folder's state is named")
+	}
+
+	if !c.Stands() {
+		t.Error("the claim of an existing state does not stand")
+	}
+	os.Remove(statePath)
+	if c.Stands() {
+		t.Error("the claim of a deleted state stands")
+	}
+
+	if err := RemoveClaim(dir, "demo"); err != nil {
+		t.Fatal(err)
+	}
+	if c, err := ReadClaim(dir, "demo"); c != nil || err != nil {
+		t.Fatalf("ReadClaim after RemoveClaim = %+v, %v", c, err)
+	}
+	if err := RemoveClaim(dir, "demo"); err != nil {
+		t.Errorf("removing no claim: %v", err)
+	}
+
+	// A claim file that is not one says which file to look at.
+	os.WriteFile(ClaimPath(dir, "demo"), []byte("junk"), 0o644)
+	if _, err := ReadClaim(dir, "demo"); err == nil || !strings.Contains(err.Error(), ClaimPath(dir, "demo")) {
+		t.Errorf("ReadClaim of junk = %v, want an error naming the file", err)
 	}
 }

@@ -201,6 +201,7 @@ func (s *session) applyLab(ctx context.Context, f *applyFlags, destroy bool) err
 		return err
 	}
 	defer lock.Release()
+	s.applying = true
 	if err := s.prov.Preflight(ctx, s.want); err != nil {
 		return err
 	}
@@ -273,6 +274,11 @@ func (s *session) execute(ctx context.Context, p *plan.Plan, parallelism int) er
 	if s.want.File != "" {
 		st.LabFile = s.want.File
 	}
+	// Record that this state file manages the lab before changing it,
+	// so that a copy of the lab file elsewhere cannot take it over.
+	if err := s.claim(); err != nil {
+		return err
+	}
 	rec := &savingRecorder{st: st, path: s.statePath}
 	color := a.color(a.stderr)
 	hook := testSignalFromEnv()
@@ -310,6 +316,11 @@ func (s *session) execute(ctx context.Context, p *plan.Plan, parallelism int) er
 		return err
 	}
 	s.st = st
+	if p.Destroy && applyErr == nil {
+		if err := state.RemoveClaim(a.runDir, p.Lab); err != nil {
+			return err
+		}
+	}
 
 	if applyErr != nil {
 		errs := flatten(applyErr)

@@ -62,3 +62,22 @@ func TestWrapOnce(t *testing.T) {
 		t.Error("wrapOnce lost the chain")
 	}
 }
+
+// TestWrapDetail checks how diagnostics' details are wrapped: paragraphs
+// at the width, list items with a hanging indent, and commands indented
+// by four spaces whole, however long, so that they can be copied.
+func TestWrapDetail(t *testing.T) {
+	text := "one two three four five six\n" +
+		"- alpha beta gamma delta\n" +
+		"  indented words that wrap\n" +
+		"    netlab destroy -state /a/very/long/path/that/goes/past/the/width/state.json\n" +
+		"/a/path/longer/than/the/width/alone"
+	want := "one two three\nfour five six\n" +
+		"- alpha beta\n  gamma delta\n" +
+		"  indented words\n  that wrap\n" +
+		"    netlab destroy -state /a/very/long/path/that/goes/past/the/width/state.json\n" +
+		"/a/path/longer/than/the/width/alone"
+	if got := wrap(text, 16); got != want {
+		t.Errorf("wrap =\n%s\nwant\n%s", got, want)
+	}
+}

@@ -60,6 +60,10 @@ type session struct {
 	console   plan.Console
 	// live is the lab as the last plan observed it.
 	live *plan.Lab
+	// applying is set when the plan is to be applied (apply, destroy):
+	// a lab that another state file manages is then an error, not a
+	// warning.
+	applying bool
 }
 
 // loadLab reads and validates a lab file, printing its diagnostics.
@@ -328,10 +332,24 @@ func (s *session) makePlan(ctx context.Context, destroy bool) (*plan.Plan, error
 		return nil, err
 	}
 	s.live = live
-	if n := len(live.Jails) + len(live.Links) + len(live.Daemons); s.st == nil && n > 0 {
+	other, gone, err := s.otherClaim()
+	if err != nil {
+		return nil, err
+	}
+	n := len(live.Jails) + len(live.Links) + len(live.Daemons)
+	switch {
+	case other != nil:
+		if err := s.reportClaim(other); err != nil {
+			return nil, err
+		}
+	case gone != nil:
+		// The state file that built the lab was deleted: what it built
+		// is adopted, as after a crash, but not silently.
+		fmt.Fprintf(s.a.stderr, "Warning: lab %q has %d live objects built through the state file %s, which is gone; "+
+			"netlab takes them over into %s.\n", s.want.Name, n, gone.State, s.statePath)
+	case s.st == nil && n > 0:
 		fmt.Fprintf(s.a.stderr, "Warning: lab %q already has %d live objects that no state file at %s records; "+
-			"netlab takes them over. If another copy of this lab file built them, it now shares the lab with this one.\n",
-			s.want.Name, n, s.statePath)
+			"netlab takes them over.\n", s.want.Name, n, s.statePath)
 	}
 	desired := s.want
 	if destroy {
