@@ -80,8 +80,10 @@ func (s *session) claimDiagnostic(other *state.Claim) *hcl.Diagnostic {
 		d.Severity = hcl.DiagWarning
 		d.Detail = where + "The plan below shows what applying this lab file would do to that lab, " +
 			"but apply and destroy from here are refused, so that no copy of a lab file takes " +
-			"another's lab over. To work on that lab, use " + use + "; to run this lab beside it, " +
-			"give it a name of its own in the lab block of " + thisFile + " and its jails names of their own."
+			"another's lab over. To work on that lab, use its own files:\n" +
+			"    " + use + "\n" +
+			"To run this lab beside it, give it a name of its own in the lab block of " + thisFile +
+			" and its jails names of their own."
 	}
 	if r, ok := s.src.Range("lab", ""); ok {
 		d.Subject = &r
