@@ -1,5 +1,7 @@
 package main
 
+// How errors are worded for people: said once, in the operation's words.
+
 import (
 	"errors"
 	"fmt"
@@ -42,9 +44,9 @@ func (e *rewordedError) Unwrap() error { return e.err }
 
 // wrapOnce prefixes err with what was being done to subject ("reading
 // the live" and `lab "x"` say `reading the live lab "x": `), unless err
-// already names subject: the
-// providers' errors start with what they did to which lab or jail, and a
-// message that says it twice reads as two failures.
+// already names subject: the providers' errors start with what they did
+// to which lab or jail, and a message that says it twice reads as two
+// failures.
 func wrapOnce(err error, what, subject string) error {
 	if strings.Contains(err.Error(), subject) {
 		return err
