@@ -36,8 +36,9 @@ type LockedError struct {
 }
 
 func (e *LockedError) Error() string {
-	return fmt.Sprintf("lab %q is locked by %s; if that process is gone and the lock is stale, run `netlab force-unlock -lab-name %s %s`",
-		e.Lab, e.Holder, e.Lab, e.Holder.ID)
+	return fmt.Sprintf("lab %q is locked by %s, which still runs: let it finish, or stop it with kill -INT %d; "+
+		"if it hangs, `netlab force-unlock -lab-name %s %s` removes its lock",
+		e.Lab, e.Holder, e.Holder.PID, e.Lab, e.Holder.ID)
 }
 
 // Lock is a held lab lock. The kernel drops it when the process dies, so a
@@ -144,9 +145,54 @@ func (l *Lock) Release() error {
 	return err
 }
 
+// Inspect reads who holds the lock of a lab, without taking it. h is the
+// holder recorded in the lock file, or nil when none is (the lab is not
+// locked, or was last released); held reports whether a process holds
+// the kernel's lock on the file now, which the kernel drops when that
+// process dies. A record without held is a holder that died.
+//
+// The probe takes a shared lock for an instant: an Acquire at that very
+// instant fails as if the lab were locked. Inspect is meant for people
+// who look at a lock by hand (force-unlock), where that does not happen.
+func Inspect(dir, lab string) (h *Holder, held bool, err error) {
+	f, err := os.Open(LockPath(dir, lab))
+	if errors.Is(err, os.ErrNotExist) {
+		return nil, false, nil
+	}
+	if err != nil {
+		return nil, false, fmt.Errorf("reading the lock of lab %q: %w", lab, err)
+	}
+	defer f.Close()
+	h, _ = readHolder(f)
+	err = syscall.Flock(int(f.Fd()), syscall.LOCK_SH|syscall.LOCK_NB)
+	switch {
+	case errors.Is(err, syscall.EWOULDBLOCK):
+		return h, true, nil
+	case err != nil:
+		return h, false, fmt.Errorf("reading the lock of lab %q: %w", lab, err)
+	}
+	syscall.Flock(int(f.Fd()), syscall.LOCK_UN)
+	return h, false, nil
+}
+
+// RunsHere reports whether the holder's process runs on this host: the
+// host is the one the holder recorded, and a process has its pid. Only
+// together with Inspect's held does that mean that the holder is alive:
+// alone, the pid may have been reused.
+func (h Holder) RunsHere() bool {
+	host, err := os.Hostname()
+	if err != nil || host != h.Host || h.PID <= 0 {
+		return false
+	}
+	err = syscall.Kill(h.PID, 0)
+	return err == nil || errors.Is(err, syscall.EPERM)
+}
+
 // ForceUnlock removes the lock of a lab whose holder has the given ID,
 // even if the holding process still runs: after it, a new lock can be
-// taken at once. The ID guards against unlocking the wrong holder.
+// taken at once, so two runs may then change the lab together. Callers
+// check with Inspect first and ask. The ID guards against unlocking the
+// wrong holder.
 func ForceUnlock(dir, lab, id string) error {
 	path := LockPath(dir, lab)
 	f, err := os.Open(path)

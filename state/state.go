@@ -5,6 +5,7 @@ package state
 import (
 	"bytes"
 	"crypto/rand"
+	"encoding"
 	"encoding/hex"
 	"encoding/json"
 	"errors"
@@ -12,6 +13,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"reflect"
 	"strings"
 
 	"github.com/netlab/netlab/plan"
@@ -97,7 +99,7 @@ func Parse(path string, data []byte) (*File, error) {
 	dec.DisallowUnknownFields()
 	var f File
 	if err := dec.Decode(&f); err != nil {
-		return nil, fmt.Errorf("reading state %s: %v%s", path, describeJSONError(data, err), hint)
+		return nil, fmt.Errorf("reading state %s: not a valid state file (%v)%s", path, describeJSONError(data, err), hint)
 	}
 	if err := f.check(); err != nil {
 		return nil, fmt.Errorf("reading state %s: %w%s", path, err, hint)
@@ -139,17 +141,79 @@ func (f *File) check() error {
 	return nil
 }
 
+// describeJSONError says what is wrong with a state file's JSON in
+// words that need no knowledge of Go: where, and what was found instead
+// of what.
 func describeJSONError(data []byte, err error) string {
-	var se *json.SyntaxError
+	var (
+		se *json.SyntaxError
+		te *json.UnmarshalTypeError
+	)
 	switch {
 	// A truncated file is a syntax error at its end: say what it means.
 	case errors.Is(err, io.ErrUnexpectedEOF) || strings.Contains(err.Error(), "unexpected end of JSON"):
 		return "the file is truncated"
 	case errors.As(err, &se):
-		line := 1 + bytes.Count(data[:min(int(se.Offset), len(data))], []byte("\n"))
-		return fmt.Sprintf("line %d: %v", line, se)
+		return fmt.Sprintf("line %d: %v", lineAt(data, se.Offset), se)
+	case errors.As(err, &te):
+		where := "the file"
+		if te.Field != "" {
+			where = fmt.Sprintf("%q", te.Field)
+		}
+		return fmt.Sprintf("line %d: %s holds %s where %s belongs",
+			lineAt(data, te.Offset), where, jsonValueKind(te.Value), goTypeKind(te.Type))
 	}
-	return err.Error()
+	return strings.TrimPrefix(err.Error(), "json: ")
+}
+
+// lineAt is the line of data that the byte offset falls on.
+func lineAt(data []byte, offset int64) int {
+	return 1 + bytes.Count(data[:min(int(offset), len(data))], []byte("\n"))
+}
+
+// jsonValueKind names the kind of JSON value that encoding/json reports
+// in an UnmarshalTypeError: "string", "number", "number -1", "array"...
+func jsonValueKind(value string) string {
+	switch {
+	case value == "array":
+		return "a list"
+	case value == "object":
+		return "an object"
+	case value == "bool":
+		return "true or false"
+	case strings.HasPrefix(value, "number "):
+		return "the number " + strings.TrimPrefix(value, "number ")
+	}
+	return "a " + value
+}
+
+// goTypeKind names the JSON value that a Go type is decoded from.
+func goTypeKind(t reflect.Type) string {
+	if t == nil {
+		return "another kind of value"
+	}
+	if reflect.PointerTo(t).Implements(reflect.TypeFor[encoding.TextUnmarshaler]()) {
+		return "a string"
+	}
+	switch t.Kind() {
+	case reflect.String:
+		return "a string"
+	case reflect.Bool:
+		return "true or false"
+	case reflect.Int, reflect.Int8, reflect.Int16, reflect.Int32, reflect.Int64:
+		return "a whole number"
+	case reflect.Uint, reflect.Uint8, reflect.Uint16, reflect.Uint32, reflect.Uint64:
+		return "a whole number of 0 or more"
+	case reflect.Float32, reflect.Float64:
+		return "a number"
+	case reflect.Slice, reflect.Array:
+		return "a list"
+	case reflect.Struct, reflect.Map:
+		return "an object"
+	case reflect.Pointer:
+		return goTypeKind(t.Elem())
+	}
+	return "another kind of value"
 }
 
 // Save writes f to path atomically: a temporary file in the same folder,

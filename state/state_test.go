@@ -8,6 +8,7 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/netlab/netlab/plan"
 )
@@ -88,6 +89,16 @@ func TestBadStateFiles(t *testing.T) {
 		{"unknown-field", strings.Replace(string(data), `"serial"`, `"surprise": 1, "serial"`, 1), "unknown field"},
 		{"no-lineage", strings.Replace(string(data), good.Lineage, "", 1), "no lineage"},
 		{"twice", strings.Replace(string(data), `"jails": [`, `"jails": [{"name":"vm1"},`, 1), "listed twice"},
+		// A field of the wrong type says where and what, in the form of
+		// the other broken files, not as a Go decoding error.
+		{"serial-string", strings.Replace(string(data), `"serial": 1`, `"serial": "x"`, 1),
+			`not a valid state file (line 4: "serial" holds a string where a whole number of 0 or more belongs)`},
+		{"serial-negative", strings.Replace(string(data), `"serial": 1`, `"serial": -1`, 1),
+			`not a valid state file (line 4: "serial" holds the number -1 where a whole number of 0 or more belongs)`},
+		{"jails-string", strings.Replace(string(data), `"jails": [`, `"jails": "vm1", "x": [`, 1),
+			`not a valid state file (line 9: "resources.jails" holds a string where a list belongs)`},
+		{"subnet-number", strings.Replace(string(data), `"subnet": "10.0.10.0/24"`, `"subnet": 10`, 1),
+			`"resources.links.subnet" holds a number where a string belongs`},
 	}
 	for i, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
@@ -101,6 +112,9 @@ func TestBadStateFiles(t *testing.T) {
 			}
 			if !strings.Contains(err.Error(), c.want) {
 				t.Errorf("error %q does not say %q", err, c.want)
+			}
+			if strings.Contains(err.Error(), "cannot unmarshal") || strings.Contains(err.Error(), "Go struct") {
+				t.Errorf("error %q speaks of Go's decoder", err)
 			}
 			if c.name != "future-version" && !strings.Contains(err.Error(), ".backup") {
 				t.Errorf("error %q does not point at the backup", err)
@@ -213,5 +227,106 @@ func TestReleaseAndRemove(t *testing.T) {
 	defer l2.Release()
 	if _, _, err := Acquire(dir, "demo", "apply"); err == nil {
 		t.Fatal("a second lock was granted after the file was recreated")
+	}
+}
+
+// TestInspect tells a lock held by a live process from one whose holder
+// died, without taking either.
+func TestInspect(t *testing.T) {
+	dir := t.TempDir()
+	if h, held, err := Inspect(dir, "demo"); h != nil || held || err != nil {
+		t.Fatalf("Inspect of a lab never locked = %+v, %v, %v", h, held, err)
+	}
+
+	l, _, err := Acquire(dir, "demo", "apply")
+	if err != nil {
+		t.Fatal(err)
+	}
+	h, held, err := Inspect(dir, "demo")
+	if err != nil || !held || h == nil || h.PID != os.Getpid() || h.Operation != "apply" || !h.RunsHere() {
+		t.Fatalf("Inspect of a held lock = %+v, %v, %v; want this process, held, running here", h, held, err)
+	}
+	// Looking did not take the lock away from its holder.
+	if _, _, err := Acquire(dir, "demo", "destroy"); err == nil {
+		t.Fatal("a second Acquire succeeded after Inspect")
+	}
+	l.Release()
+	if h, held, err := Inspect(dir, "demo"); h != nil || held || err != nil {
+		t.Fatalf("Inspect after Release = %+v, %v, %v; want no holder", h, held, err)
+	}
+
+	// A holder that died: its record stays, the kernel's lock does not.
+	host, _ := os.Hostname()
+	os.WriteFile(LockPath(dir, "demo"), []byte(`{"id":"abc","pid":999999999,"host":"`+host+
+		`","user":"u","operation":"apply","since":"2026-01-01T00:00:00Z"}`), 0o644)
+	h, held, err = Inspect(dir, "demo")
+	if err != nil || held || h == nil || h.ID != "abc" || h.RunsHere() {
+		t.Fatalf("Inspect of a dead holder's lock = %+v, %v, %v", h, held, err)
+	}
+	other := Holder{PID: os.Getpid(), Host: host + "-elsewhere"}
+	if other.RunsHere() {
+		t.Error("a holder on another host runs here")
+	}
+}
+
+// TestClaim writes, reads and removes the claim on a lab, and tells the
+// state file it names from others.
+func TestClaim(t *testing.T) {
+	dir := t.TempDir()
+	if c, err := ReadClaim(dir, "demo"); c != nil || err != nil {
+		t.Fatalf("ReadClaim of no claim = %+v, %v", c, err)
+	}
+	work := t.TempDir()
+	statePath := filepath.Join(work, ".netlab", "demo.state.json")
+	if err := Save(statePath, sample()); err != nil {
+		t.Fatal(err)
+	}
+	want := Claim{Lab: "demo", State: statePath, LabFile: filepath.Join(work, "demo.hcl"),
+		Since: time.Now().UTC().Truncate(time.Second)}
+	if err := WriteClaim(dir, want); err != nil {
+		t.Fatal(err)
+	}
+	c, err := ReadClaim(dir, "demo")
+	if err != nil || c == nil || *c != want {
+		t.Fatalf("ReadClaim = %+v, %v; want %+v", c, err, want)
+	}
+
+	// The same file by a relative path, through a symlinked folder: it
+	// is the claimed one; another folder's is not.
+	t.Chdir(work)
+	if !c.Names(filepath.Join(".netlab", "demo.state.json")) {
+		t.Error("the claimed state by a relative path is not named")
+	}
+	link := filepath.Join(t.TempDir(), "link")
+	os.Symlink(work, link)
+	if !c.Names(filepath.Join(link, ".netlab", "demo.state.json")) {
+		t.Error("the claimed state through a symlink is not named")
+	}
+	if c.Names(filepath.Join(t.TempDir(), ".netlab", "demo.state.json")) {
+		t.Error("another folder's state is named")
+	}
+
+	if !c.Stands() {
+		t.Error("the claim of an existing state does not stand")
+	}
+	os.Remove(statePath)
+	if c.Stands() {
+		t.Error("the claim of a deleted state stands")
+	}
+
+	if err := RemoveClaim(dir, "demo"); err != nil {
+		t.Fatal(err)
+	}
+	if c, err := ReadClaim(dir, "demo"); c != nil || err != nil {
+		t.Fatalf("ReadClaim after RemoveClaim = %+v, %v", c, err)
+	}
+	if err := RemoveClaim(dir, "demo"); err != nil {
+		t.Errorf("removing no claim: %v", err)
+	}
+
+	// A claim file that is not one says which file to look at.
+	os.WriteFile(ClaimPath(dir, "demo"), []byte("junk"), 0o644)
+	if _, err := ReadClaim(dir, "demo"); err == nil || !strings.Contains(err.Error(), ClaimPath(dir, "demo")) {
+		t.Errorf("ReadClaim of junk = %v, want an error naming the file", err)
 	}
 }

@@ -196,13 +196,14 @@ func (s *session) applyLab(ctx context.Context, f *applyFlags, destroy bool) err
 	if f.parallelism < 1 {
 		return fmt.Errorf("-parallelism must be at least 1, not %d", f.parallelism)
 	}
-	lock, err := s.lock(map[bool]string{false: "apply", true: "destroy"}[destroy])
+	lock, err := s.lock(operation(destroy))
 	if err != nil {
 		return err
 	}
 	defer lock.Release()
+	s.applying = true
 	if err := s.prov.Preflight(ctx, s.want); err != nil {
-		return s.providerError(err)
+		return err
 	}
 
 	p, err := s.makePlan(ctx, destroy)
@@ -229,18 +230,25 @@ func (s *session) applyLab(ctx context.Context, f *applyFlags, destroy bool) err
 	return nil
 }
 
-// confirm asks for "yes" on a terminal, and refuses to wait for an answer
-// that cannot come.
+// confirm asks for "yes" before apply or destroy changes the lab.
 func (a *app) confirm(p *plan.Plan, destroy bool) error {
-	f, ok := a.stdin.(*os.File)
-	if !ok || !isatty.IsTerminal(f.Fd()) {
-		return errors.New("confirmation needed but standard input is not a terminal: rerun with -auto-approve")
-	}
 	what := "apply these changes to"
 	if destroy {
 		what = "destroy everything of"
 	}
-	fmt.Fprintf(a.stderr, "\nDo you want to %s lab %q? Only 'yes' goes on: ", what, p.Lab)
+	return a.askYes(fmt.Sprintf("Do you want to %s lab %q?", what, p.Lab), "-auto-approve")
+}
+
+// askYes asks question on a terminal and goes on only on "yes". It
+// refuses to wait for an answer that cannot come: without a terminal on
+// stdin, the error says to rerun with skipFlag, the flag that skips the
+// question.
+func (a *app) askYes(question, skipFlag string) error {
+	f, ok := a.stdin.(*os.File)
+	if !ok || !isatty.IsTerminal(f.Fd()) {
+		return fmt.Errorf("confirmation needed but standard input is not a terminal: rerun with %s", skipFlag)
+	}
+	fmt.Fprintf(a.stderr, "\n%s Only 'yes' goes on: ", question)
 	line, _ := bufio.NewReader(a.stdin).ReadString('\n')
 	if strings.TrimSpace(line) != "yes" {
 		return &exitError{code: 1, err: errors.New("cancelled: nothing was changed")}
@@ -266,6 +274,11 @@ func (s *session) execute(ctx context.Context, p *plan.Plan, parallelism int) er
 	if s.want.File != "" {
 		st.LabFile = s.want.File
 	}
+	// Record that this state file manages the lab before changing it,
+	// so that a copy of the lab file elsewhere cannot take it over.
+	if err := s.claim(); err != nil {
+		return err
+	}
 	rec := &savingRecorder{st: st, path: s.statePath}
 	color := a.color(a.stderr)
 	hook := testSignalFromEnv()
@@ -276,7 +289,7 @@ func (s *session) execute(ctx context.Context, p *plan.Plan, parallelism int) er
 		Parallelism: parallelism,
 		Record:      rec,
 		Progress: func(e plan.Event) {
-			e.Err = a.secrets.redactErr(e.Err)
+			e.Err = a.secrets.redactErr(stepMessage(e.Err, p.Destroy))
 			line := fmt.Sprintf("[%*d/%d] %s (%s)", len(fmt.Sprint(e.Total)), e.Done, e.Total, e.Step, roundDuration(e.Elapsed))
 			if e.Err != nil {
 				line = fmt.Sprintf("[%*d/%d] %s: %s", len(fmt.Sprint(e.Total)), e.Done, e.Total, e.Addr, paint(color, "31", "failed"))
@@ -303,18 +316,27 @@ func (s *session) execute(ctx context.Context, p *plan.Plan, parallelism int) er
 		return err
 	}
 	s.st = st
+	if p.Destroy && applyErr == nil {
+		if err := state.RemoveClaim(a.runDir, p.Lab); err != nil {
+			return err
+		}
+	}
 
 	if applyErr != nil {
 		errs := flatten(applyErr)
 		for i := range errs {
-			errs[i] = a.secrets.redactErr(errs[i])
+			errs[i] = a.secrets.redactErr(stepMessage(errs[i], p.Destroy))
 			fmt.Fprintf(a.stderr, "%s %v\n", paint(color, "31", "Error:"), errs[i])
 		}
-		fmt.Fprintf(a.stderr, "\nThe state file %s records every change that completed; run apply again to finish.\n", s.statePath)
+		for _, hint := range logHints(errs) {
+			fmt.Fprintln(a.stderr, hint)
+		}
+		fmt.Fprintf(a.stderr, "\nThe state file %s records every change that completed; run %s again to finish.\n",
+			s.statePath, operation(p.Destroy))
 		return &applyFailed{errs: errs, statePath: s.statePath}
 	}
 	if syncErr != nil {
-		return fmt.Errorf("updating the lab's hosts files: %w", syncErr)
+		return wrapOnce(syncErr, "updating the hosts files of", fmt.Sprintf("lab %q", p.Lab))
 	}
 	elapsed := time.Since(start)
 	a.events.summary(p, elapsed, s.statePath)
@@ -326,6 +348,14 @@ func (s *session) execute(ctx context.Context, p *plan.Plan, parallelism int) er
 	fmt.Fprintf(a.humanOut(), "%s complete in %s. Resources: %d added, %d changed, %d destroyed.\n",
 		verb, roundDuration(elapsed), add, change, destroy)
 	return nil
+}
+
+// operation names what a run does: "apply", or "destroy" when destroying.
+func operation(destroy bool) string {
+	if destroy {
+		return "destroy"
+	}
+	return "apply"
 }
 
 func paint(on bool, code, text string) string {

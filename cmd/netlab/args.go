@@ -1,6 +1,7 @@
 package main
 
 import (
+	"fmt"
 	"strings"
 
 	"github.com/spf13/cobra"
@@ -12,8 +13,9 @@ import (
 // for every flag name that some command defines. Single-letter flags and
 // plain arguments stay as they are, and so does everything after "--" and
 // after `exec JAIL`, so that `netlab exec vm1 ping -c1 vm2` reaches ping
-// untouched.
-func terraformFlags(root *cobra.Command, args []string) []string {
+// untouched. typed maps each flag it rewrote (--auto-approve) back to
+// the form the user typed (-auto-approve), for messages.
+func terraformFlags(root *cobra.Command, args []string) (out []string, typed map[string]string) {
 	takesValue := map[string]bool{} // long flag name -> needs a value
 	shorthand := map[byte]bool{}
 	var collect func(c *cobra.Command)
@@ -33,18 +35,19 @@ func terraformFlags(root *cobra.Command, args []string) []string {
 	collect(root)
 	takesValue["help"] = false
 
-	out := make([]string, 0, len(args))
+	out = make([]string, 0, len(args))
+	typed = map[string]string{}
 	var positional []string
 	for i := 0; i < len(args); i++ {
 		a := args[i]
 		if a == "--" {
-			return append(out, args[i:]...)
+			return append(out, args[i:]...), typed
 		}
 		if !strings.HasPrefix(a, "-") || a == "-" {
 			positional = append(positional, a)
 			out = append(out, a)
 			if len(positional) == 2 && positional[0] == "exec" {
-				return append(out, args[i+1:]...)
+				return append(out, args[i+1:]...), typed
 			}
 			continue
 		}
@@ -53,6 +56,7 @@ func terraformFlags(root *cobra.Command, args []string) []string {
 		// -auto-approve is --auto-approve; so is an unknown -bogus, so that
 		// its error names the flag, unless it reads as shorthand (-c3).
 		if len(name) > 1 && !strings.HasPrefix(a, "--") && (known || !shorthand[name[0]]) {
+			typed["--"+name] = "-" + name
 			a = "-" + a
 		}
 		out = append(out, a)
@@ -61,5 +65,29 @@ func terraformFlags(root *cobra.Command, args []string) []string {
 			out = append(out, args[i])
 		}
 	}
-	return out
+	return out, typed
+}
+
+// flagError rewrites cobra's message about a flag so that it shows the
+// flag as the user typed it, which terraformFlags may have changed
+// ("unknown flag: --W1" for -W1), and says where the command's flags are
+// listed. ping and trace take few flags of their own: their message says
+// how to give ping or traceroute theirs.
+func flagError(cmd *cobra.Command, err error, typed map[string]string) error {
+	msg := err.Error()
+	for _, prefix := range []string{"unknown flag: ", "flag needs an argument: "} {
+		if flag, ok := strings.CutPrefix(msg, prefix); ok {
+			if orig, ok := typed[flag]; ok {
+				msg = prefix + orig
+			}
+		}
+	}
+	hint := fmt.Sprintf("see %s --help", cmd.CommandPath())
+	switch cmd.Name() {
+	case "ping":
+		hint += "; to give ping options of its own, run netlab exec FROM -- ping OPTIONS TO"
+	case "trace":
+		hint += "; to give traceroute options of its own, run netlab exec FROM -- traceroute OPTIONS TO"
+	}
+	return fmt.Errorf("%s: %s (%s)", cmd.CommandPath(), msg, hint)
 }

@@ -66,11 +66,36 @@ func (s *session) gaps(ctx context.Context) ([]plan.Gap, error) {
 	for _, j := range s.want.Jails {
 		routes, err := s.console.Routes(ctx, s.want.Name, j.Name)
 		if err != nil {
-			return nil, fmt.Errorf("reading the routes of jail %q: %w", j.Name, err)
+			if gone := s.notLive(ctx, j.Name); gone != nil {
+				return nil, gone
+			}
+			// The providers' errors name the jail already.
+			return nil, wrapOnce(err, "reading the routes of", fmt.Sprintf("jail %q", j.Name))
 		}
 		tables[j.Name] = routes
 	}
 	return plan.Missing(s.want, tables), nil
+}
+
+// notLive explains why the routes of jail could not be read when the
+// reason is that the jail, or the whole lab, is not live; otherwise it
+// returns nil and the provider's error stands.
+func (s *session) notLive(ctx context.Context, jail string) error {
+	obs, err := s.prov.Observe(ctx, s.want)
+	if err != nil {
+		return nil
+	}
+	apply := "netlab apply LABFILE"
+	if s.want.File != "" {
+		apply = "netlab apply " + s.want.File
+	}
+	switch {
+	case len(obs.Lab.Jails) == 0:
+		return fmt.Errorf("lab %q is not live: none of its jails exists on this host; run %s first", s.want.Name, apply)
+	case obs.Lab.Jail(jail) == nil:
+		return fmt.Errorf("jail %q of lab %q is not live: it does not exist on this host; run %s to create it", jail, s.want.Name, apply)
+	}
+	return nil
 }
 
 func writeGaps(w io.Writer, lab *plan.Lab, gaps []plan.Gap) {

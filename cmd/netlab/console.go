@@ -17,7 +17,10 @@ import (
 
 // target is a jail of a live lab that a console command acts in.
 type target struct {
-	lab     *plan.Lab // the live lab
+	lab *plan.Lab // the live lab
+	// want is the lab as its file declares it, when -lab named the file;
+	// nil otherwise.
+	want    *plan.Lab
 	jail    string
 	console plan.Console
 	prov    plan.Provider
@@ -26,9 +29,13 @@ type target struct {
 // findJail finds the live lab that has jail: the one of labFile when
 // given, otherwise the only live lab with a jail of that name.
 func (a *app) findJail(ctx context.Context, jail, labFile string, f *labFlags) (*target, error) {
-	var candidates []plan.Lab
+	var (
+		candidates []plan.Lab
+		want       *plan.Lab
+	)
 	if labFile != "" {
-		want, _, err := a.loadLab(labFile, f)
+		var err error
+		want, _, err = a.loadLab(labFile, f)
 		if err != nil {
 			return nil, err
 		}
@@ -73,7 +80,7 @@ func (a *app) findJail(ctx context.Context, jail, labFile string, f *labFlags) (
 	if err != nil {
 		return nil, err
 	}
-	return &target{lab: found[0], jail: jail, console: console, prov: prov}, nil
+	return &target{lab: found[0], want: want, jail: jail, console: console, prov: prov}, nil
 }
 
 // runIn runs argv inside the target jail with the terminal's streams and

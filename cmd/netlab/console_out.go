@@ -3,8 +3,10 @@ package main
 import (
 	"bufio"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"os"
 	"strconv"
 	"strings"
@@ -51,25 +53,28 @@ func (a *app) logsCommand() *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "logs JAIL DAEMON",
 		Short: "Print a daemon's log",
-		Args:  exactArgs(2),
+		Long: `Prints what DAEMON of JAIL, a jail of a live lab, wrote to its standard output
+and standard error: its whole log, then, with -f, what it writes next until
+interrupted. The jail is found among the live labs by name; -lab LABFILE
+picks the lab when two have a jail of that name.
+
+A daemon that is not running (one that failed to start, or died) still
+has the log of its last run, and logs prints it, saying that the daemon is
+not running. A daemon that never started has no log, and logs says so.`,
+		Args: exactArgs(2),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			t, err := a.findJail(cmd.Context(), args[0], labFile, &f)
 			if err != nil {
 				return err
 			}
-			if !hasDaemon(t.lab, t.jail, args[1]) {
-				return fmt.Errorf("jail %q of lab %q runs no daemon named %q (its daemons: %s)",
-					t.jail, t.lab.Name, args[1], daemonList(t.lab, t.jail))
-			}
-			path, err := t.console.LogFile(t.lab.Name, t.jail, args[1])
+			file, err := openLog(t, args[1])
 			if err != nil {
 				return err
 			}
-			file, err := os.Open(path)
-			if err != nil {
-				return fmt.Errorf("reading the log of daemon %q in jail %q: %w", args[1], args[0], err)
-			}
 			defer file.Close()
+			if !hasDaemon(t.lab, t.jail, args[1]) {
+				fmt.Fprintf(a.stderr, "Daemon %q of jail %q is not running: this is the log of its last run.\n", args[1], t.jail)
+			}
 			if _, err := io.Copy(a.stdout, file); err != nil {
 				return err
 			}
@@ -89,6 +94,58 @@ func (a *app) logsCommand() *cobra.Command {
 	cmd.Flags().StringVar(&labFile, "lab", "", "the lab file of the lab whose jail is meant, when jail names clash")
 	cmd.Flags().BoolVarP(&follow, "follow", "f", false, "keep printing what the daemon logs until interrupted")
 	return cmd
+}
+
+// openLog opens the log of daemon in t's jail, whether the daemon runs or
+// not. When there is no log, the error says why: the daemon never
+// started, or the jail has no daemon of that name.
+func openLog(t *target, daemon string) (*os.File, error) {
+	if !isName(daemon) {
+		return nil, fmt.Errorf("%q cannot name a daemon: names are letters, digits, '-' and '_' (jail %q has %s)",
+			daemon, t.jail, daemonsSaid(t.lab, t.jail))
+	}
+	path, err := t.console.LogFile(t.lab.Name, t.jail, daemon)
+	var file *os.File
+	if err == nil {
+		file, err = os.Open(path)
+	}
+	switch {
+	case err == nil:
+		return file, nil
+	case !errors.Is(err, fs.ErrNotExist):
+		return nil, wrapOnce(err, "reading the log of", fmt.Sprintf("daemon %s in jail %q", daemon, t.jail))
+	case hasDaemon(t.lab, t.jail, daemon):
+		return nil, fmt.Errorf("daemon %q of jail %q runs but has no log: %w", daemon, t.jail, err)
+	case t.want != nil && hasDaemon(t.want, t.jail, daemon):
+		return nil, fmt.Errorf("daemon %q of jail %q has no log: it is in the lab file but has never started; netlab apply starts it",
+			daemon, t.jail)
+	}
+	return nil, fmt.Errorf("jail %q of lab %q has no daemon named %q, and no daemon of that name has left a log there (it has %s)",
+		t.jail, t.lab.Name, daemon, daemonsSaid(t.lab, t.jail))
+}
+
+// daemonsSaid lists the running daemons of a jail for a message.
+func daemonsSaid(lab *plan.Lab, jail string) string {
+	if list := daemonList(lab, jail); list != "" {
+		return "running daemons: " + list
+	}
+	return "no running daemon"
+}
+
+// isName reports whether s is a valid lab, jail, link or daemon name as
+// far as paths go: letters, digits, '-' and '_', starting with a letter
+// or digit. Names from the command line must be one before they reach a
+// path.
+func isName(s string) bool {
+	if s == "" || len(s) > 63 || s[0] == '-' || s[0] == '_' {
+		return false
+	}
+	for _, r := range s {
+		if !(r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9' || r == '-' || r == '_') {
+			return false
+		}
+	}
+	return true
 }
 
 func hasDaemon(lab *plan.Lab, jail, name string) bool {

@@ -55,19 +55,36 @@ func writeSourceLine(w io.Writer, src []byte, r hcl.Range, color bool, code stri
 		paint(color, code, strings.Repeat("^", width)))
 }
 
-// wrap breaks text into lines of at most width columns at spaces.
+// wrap breaks text into lines of at most width columns at spaces. Each
+// line of text is a paragraph of its own. One indented with spaces keeps
+// its indentation on every line it wraps to, and a list item ("- ") its
+// text's; one indented by four spaces or more is a command to copy and
+// stays whole. A word longer than width (a path) stays whole too.
 func wrap(text string, width int) string {
 	var out strings.Builder
 	for i, para := range strings.Split(text, "\n") {
 		if i > 0 {
 			out.WriteByte('\n')
 		}
+		indent := para[:len(para)-len(strings.TrimLeft(para, " "))]
+		if len(indent) >= 4 {
+			out.WriteString(strings.TrimRight(para, " "))
+			continue
+		}
+		next := indent
+		if strings.HasPrefix(para[len(indent):], "- ") {
+			next += "  "
+		}
 		col := 0
 		for j, word := range strings.Fields(para) {
-			if j > 0 && col+1+len(word) > width {
-				out.WriteByte('\n')
-				col = 0
-			} else if j > 0 {
+			switch {
+			case j == 0:
+				out.WriteString(indent)
+				col = len(indent)
+			case col+1+len(word) > width:
+				out.WriteString("\n" + next)
+				col = len(next)
+			default:
 				out.WriteByte(' ')
 				col++
 			}

@@ -13,13 +13,20 @@ import (
 )
 
 func (a *app) fmtCommand() *cobra.Command {
-	var check, diff bool
+	var check, diff, write bool
 	cmd := &cobra.Command{
 		Use:   "fmt LABFILE...",
 		Short: "Rewrite lab files in the canonical layout",
 		Long: `Rewrites each lab file in the canonical layout (indentation, aligned equals
-signs). With -check, changes nothing and exits 3 if any file would change;
-with -diff, prints what would change.`,
+signs) and prints the name of each file it changed. The flags work as
+terraform fmt's do:
+
+  -diff          print each change as a line diff instead of the file's name;
+                 the files are still rewritten (add -write=false, or -check,
+                 to only look)
+  -write=false   change no file: print what is not in the canonical layout
+  -check         change no file, print the name of each file that is not in
+                 the canonical layout, and exit 3 if there is any`,
 		Args: minArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			changed := false
@@ -46,6 +53,12 @@ with -diff, prints what would change.`,
 					fmt.Fprintln(a.stdout, path)
 					continue
 				}
+				if !write {
+					if !diff {
+						fmt.Fprintln(a.stdout, path)
+					}
+					continue
+				}
 				if err := writeFileKeepMode(path, out); err != nil {
 					return err
 				}
@@ -60,7 +73,8 @@ with -diff, prints what would change.`,
 		},
 	}
 	cmd.Flags().BoolVar(&check, "check", false, "change nothing; exit 3 when a file is not in canonical layout")
-	cmd.Flags().BoolVar(&diff, "diff", false, "print the changes as a line diff")
+	cmd.Flags().BoolVar(&diff, "diff", false, "print the changes as a line diff (the files are still rewritten unless -write=false or -check)")
+	cmd.Flags().BoolVar(&write, "write", true, "rewrite the files; -write=false changes none (-check implies it)")
 	return cmd
 }
 

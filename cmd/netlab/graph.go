@@ -19,9 +19,12 @@ func (a *app) graphCommand() *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "graph LABFILE",
 		Short: "Print the lab's topology as a Graphviz DOT or Mermaid graph",
-		Long: `Prints the lab's jails and links from the lab file alone, as Graphviz DOT
-(pipe it to "dot -Tsvg") or as a Mermaid flowchart (paste it into Markdown).
-Links that are down are drawn dashed.`,
+		Long: `Prints the lab's jails and links as the lab file declares them, as Graphviz
+DOT (pipe it to "dot -Tsvg") or as a Mermaid flowchart (paste it into
+Markdown). Only the lab file and its variables (-var, -var-file,
+NETLAB_VAR_name) are read: neither the state nor the live lab, so graph
+works anywhere, before anything is applied. Links that are down (up = false)
+are drawn dashed; addresses set by a sensitive variable are not drawn.`,
 		Args: exactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			lab, _, err := a.loadLab(args[0], &f)
@@ -39,7 +42,7 @@ Links that are down are drawn dashed.`,
 			return nil
 		},
 	}
-	f.register(cmd.Flags())
+	f.registerVars(cmd.Flags())
 	cmd.Flags().StringVar(&format, "format", "dot", "output format: dot or mermaid")
 	return cmd
 }

@@ -107,7 +107,7 @@ func TestBadStateFiles(t *testing.T) {
 		}), `jail "` + jailName(1) + `" is empty or listed twice`},
 		{"jail-wrong-type", editState(t, good, func(m map[string]any) {
 			m["resources"].(map[string]any)["jails"] = jailName(1)
-		}), "cannot unmarshal"},
+		}), `"resources.jails" holds a string where a list belongs`},
 		{"other-provider", editState(t, good, func(m map[string]any) { m["provider"] = "freebsd" }),
 			`says provider "freebsd" built the lab, and this host runs "linux"`},
 	}

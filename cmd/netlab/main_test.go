@@ -1,9 +1,13 @@
 package main
 
 import (
+	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
+	"io/fs"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"slices"
 	"strings"
@@ -19,13 +23,18 @@ import (
 // set, every provider is the fake host kept in that file, so the scripts
 // exercise the real command line on a host that needs no root; with
 // NETLAB_FAKE_FAIL set as well (see fakeFailures), chosen provider calls
-// fail.
+// fail; with NETLAB_FAKE_CONSOLE=1, the fake host has a console too
+// (see fakeConsole).
 func TestMain(m *testing.M) {
 	testscript.Main(m, map[string]func(){
 		"netlab": func() {
 			if path := os.Getenv("NETLAB_FAKE_HOST"); path != "" {
 				host := &fake.Host{Path: path, Fail: fakeFailures(os.Getenv("NETLAB_FAKE_FAIL"))}
-				newProvider = func(string, providerOptions) (plan.Provider, plan.Console, error) {
+				withConsole := os.Getenv("NETLAB_FAKE_CONSOLE") == "1"
+				newProvider = func(_ string, o providerOptions) (plan.Provider, plan.Console, error) {
+					if withConsole {
+						return host, fakeConsole{host: host, runDir: o.runDir}, nil
+					}
 					return host, nil, nil
 				}
 			}
@@ -53,6 +62,63 @@ func fakeFailures(spec string) func(op, name string) error {
 	}
 }
 
+// fakeConsole is a console for the fake host, in the words of the Linux
+// provider: a jail's routes are the subnets of its up links, read from
+// the fake host, and a jail that is not there cannot be opened; a
+// daemon's log is RUNDIR/LAB/JAIL/DAEMON.log when a script made one;
+// commands run on the test's own host.
+type fakeConsole struct {
+	host   *fake.Host
+	runDir string
+}
+
+func (c fakeConsole) Command(ctx context.Context, lab, jail string, argv []string) (*exec.Cmd, error) {
+	if len(argv) == 0 {
+		return nil, errors.New("the fake console opens no shell")
+	}
+	return exec.CommandContext(ctx, argv[0], argv[1:]...), nil
+}
+
+func (c fakeConsole) Routes(ctx context.Context, lab, jail string) ([]plan.KernelRoute, error) {
+	obs, err := c.host.Observe(ctx, &plan.Lab{Name: lab})
+	if err != nil {
+		return nil, err
+	}
+	if obs.Lab.Jail(jail) == nil {
+		return nil, fmt.Errorf("reading routes of jail %q: opening jail %q: stat /run/netns/%s: %w", jail, jail, jail, fs.ErrNotExist)
+	}
+	var routes []plan.KernelRoute
+	for _, l := range obs.Lab.Links {
+		for _, e := range l.Ends {
+			if e.Jail == jail && l.Up {
+				routes = append(routes, plan.KernelRoute{To: e.Address.Masked(), Dev: e.Iface, Origin: "connected"})
+			}
+		}
+	}
+	return routes, nil
+}
+
+func (c fakeConsole) LogFile(lab, jail, daemon string) (string, error) {
+	path := filepath.Join(c.runDir, lab, jail, daemon+".log")
+	if _, err := os.Stat(path); err != nil {
+		return "", fmt.Errorf("log of daemon %s in jail %q: %w", daemon, jail, err)
+	}
+	return path, nil
+}
+
+func (c fakeConsole) PingArgs(dst string, count int) []string {
+	return []string{"echo", "ping", "-c", fmt.Sprint(count), dst}
+}
+
+func (c fakeConsole) TraceArgs(dst string) []string {
+	return []string{"echo", " 1  " + dst + "  0.1 ms"}
+}
+
+// scriptCmds are the scripts' own commands; files for one OS add theirs.
+var scriptCmds = map[string]func(*testscript.TestScript, bool, []string){
+	"jsonlines": jsonLines,
+}
+
 func TestScripts(t *testing.T) {
 	cases, _ := filepath.Abs("../../plan/testdata/cases")
 	labs, _ := filepath.Abs("../../labs")
@@ -66,7 +132,7 @@ func TestScripts(t *testing.T) {
 			env.Setenv("NO_COLOR", "")
 			return nil
 		},
-		Cmds:          map[string]func(*testscript.TestScript, bool, []string){"jsonlines": jsonLines},
+		Cmds:          scriptCmds,
 		UpdateScripts: os.Getenv("UPDATE_SCRIPTS") == "1",
 	})
 }

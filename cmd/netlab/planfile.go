@@ -92,6 +92,7 @@ func (a *app) applySaved(ctx context.Context, path string, sp *savedPlan, f *app
 		return err
 	}
 	defer lock.Release()
+	s.applying = true
 
 	lineage, serial := "", uint64(0)
 	if s.st != nil {

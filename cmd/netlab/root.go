@@ -61,7 +61,9 @@ type app struct {
 func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	a := &app{stdin: stdin, stdout: stdout, stderr: stderr}
 	root := a.rootCommand()
-	root.SetArgs(terraformFlags(root, args))
+	rewritten, typed := terraformFlags(root, args)
+	root.SetArgs(rewritten)
+	root.SetFlagErrorFunc(func(cmd *cobra.Command, err error) error { return flagError(cmd, err, typed) })
 	root.SetIn(stdin)
 	root.SetOut(stdout)
 	root.SetErr(stderr)

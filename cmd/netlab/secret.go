@@ -27,18 +27,10 @@ func (s secrets) redactErr(err error) error {
 		return nil
 	}
 	if msg := s.redact(err.Error()); msg != err.Error() {
-		return &redactedError{msg: msg, err: err}
+		return &rewordedError{msg: msg, err: err}
 	}
 	return err
 }
-
-type redactedError struct {
-	msg string
-	err error
-}
-
-func (e *redactedError) Error() string { return e.msg }
-func (e *redactedError) Unwrap() error { return e.err }
 
 // redactWriter writes to w what it is given with the app's secrets taken
 // out. It suits writers that receive whole lines, as loggers write them.

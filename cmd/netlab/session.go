@@ -23,10 +23,22 @@ type labFlags struct {
 	provider  string
 }
 
+// register adds every flag of labFlags, for the commands that read the
+// lab file, the state and the live lab.
 func (f *labFlags) register(fs *pflag.FlagSet) {
+	f.registerVars(fs)
+	fs.StringVar(&f.statePath, "state", "", "state file path (default .netlab/LAB.state.json beside the lab file)")
+	f.registerProvider(fs)
+}
+
+// registerVars adds only the flags that set variables, for the commands
+// that read the lab file alone.
+func (f *labFlags) registerVars(fs *pflag.FlagSet) {
 	fs.StringArrayVar(&f.vars, "var", nil, "set a variable: -var name=value (repeatable; wins over -var-file and NETLAB_VAR_name)")
 	fs.StringArrayVar(&f.varFiles, "var-file", nil, "read variables from an HCL file of name = value lines (repeatable)")
-	fs.StringVar(&f.statePath, "state", "", "state file path (default .netlab/LAB.state.json beside the lab file)")
+}
+
+func (f *labFlags) registerProvider(fs *pflag.FlagSet) {
 	fs.StringVar(&f.provider, "provider", "", "provider to use: auto, linux or freebsd (overrides the lab file)")
 }
 
@@ -48,9 +60,10 @@ type session struct {
 	console   plan.Console
 	// live is the lab as the last plan observed it.
 	live *plan.Lab
-	// provNote, when set, says that the provider came from the state and
-	// is not this host's; the provider's errors then start with it.
-	provNote string
+	// applying is set when the plan is to be applied (apply, destroy):
+	// a lab that another state file manages is then an error, not a
+	// warning.
+	applying bool
 }
 
 // loadLab reads and validates a lab file, printing its diagnostics.
@@ -137,16 +150,12 @@ func (a *app) openSession(labFile string, f *labFlags) (*session, error) {
 		return nil, fmt.Errorf("state %s belongs to lab %q, not %q: give the right -state", s.statePath, st.Resources.Name, s.want.Name)
 	}
 
-	name, err := chooseProvider(f.provider, st, fileProvider)
+	name, from, err := chooseProvider(f.provider, st, s.statePath, fileProvider)
 	if err != nil {
 		return nil, err
 	}
-	if f.provider == "" && st != nil && name == st.Provider && isRealProvider(name) && name != hostProvider() {
-		s.provNote = fmt.Sprintf("the state %s says provider %q built the lab, and this host runs %q",
-			s.statePath, name, hostProvider())
-	}
-	if err := checkPlatform(name); err != nil {
-		return nil, s.providerError(err)
+	if err := checkPlatform(name, from, s.statePath); err != nil {
+		return nil, err
 	}
 	s.prov, s.console, err = newProvider(name, a.providerOptions())
 	if err != nil {
@@ -158,43 +167,77 @@ func (a *app) openSession(labFile string, f *labFlags) (*session, error) {
 	return s, nil
 }
 
+// Where the choice of a provider came from, for advice that fits.
+const (
+	fromFlag  = "flag"  // -provider
+	fromState = "state" // the provider that built the state's resources
+	fromFile  = "file"  // the lab file's provider
+	fromHost  = "host"  // auto: this host's own
+)
+
 // chooseProvider picks the provider: -provider, else the one that built
-// the state's resources, else the lab file's, else the host's own.
-func chooseProvider(flag string, st *state.File, file string) (string, error) {
+// the state's resources, else the lab file's, else the host's own. from
+// says which it was. statePath names the state in messages.
+func chooseProvider(flag string, st *state.File, statePath, file string) (name, from string, err error) {
 	switch flag {
 	case "", "auto", "linux", "freebsd":
 	default:
-		return "", fmt.Errorf("unknown provider %q: use auto, linux or freebsd", flag)
+		return "", "", fmt.Errorf("unknown provider %q: use auto, linux or freebsd", flag)
 	}
 	built := ""
 	if st != nil && (len(st.Resources.Jails) > 0 || len(st.Resources.Links) > 0 || len(st.Resources.Daemons) > 0) {
 		built = st.Provider
 	}
-	name := flag
+	name, from = flag, fromFlag
 	switch {
 	case name == "" || name == "auto":
-		name = built
+		name, from = built, fromState
 		if name == "" {
-			name = file
+			name, from = file, fromFile
 		}
 	case built != "" && built != name:
-		return "", fmt.Errorf("the lab was built by provider %q, not %q: destroy it with -provider %s first", built, name, built)
+		if isRealProvider(built) && built != hostProvider() {
+			return "", "", foreignState(statePath, built)
+		}
+		return "", "", fmt.Errorf("the lab was built by provider %q, not %q: destroy it with -provider %s first", built, name, built)
 	}
 	if name == "" || name == "auto" {
-		name = hostProvider()
+		name, from = hostProvider(), fromHost
 	}
-	return name, nil
+	return name, from, nil
 }
 
 // checkPlatform refuses a provider that cannot run on this host, before it
-// fails on a missing tool with a less helpful message.
-func checkPlatform(name string) error {
+// fails on a missing tool with a less helpful message. The advice fits
+// where the choice came from (see chooseProvider).
+func checkPlatform(name, from, statePath string) error {
 	host := hostProvider()
-	if (name == "linux" || name == "freebsd") && name != host {
-		return fmt.Errorf("provider %q runs only on %s hosts and this host runs %s: set provider = \"auto\" in the lab file or pass -provider %s",
-			name, map[string]string{"linux": "Linux", "freebsd": "FreeBSD"}[name], runtime.GOOS, host)
+	if !isRealProvider(name) || name == host {
+		return nil
 	}
-	return nil
+	switch from {
+	case fromState:
+		return foreignState(statePath, name)
+	case fromFlag:
+		return fmt.Errorf("-provider %s runs only on %s hosts and this host runs %s: pass -provider %s or leave -provider out",
+			name, platformName(name), runtime.GOOS, host)
+	}
+	return fmt.Errorf("provider %q runs only on %s hosts and this host runs %s: set provider = \"auto\" in the lab file or pass -provider %s",
+		name, platformName(name), runtime.GOOS, host)
+}
+
+// foreignState is the error for a state whose lab another platform's
+// provider built: the lab lives on another host, and no setting here can
+// reach it.
+func foreignState(statePath, built string) error {
+	return fmt.Errorf("the state %s says provider %q built the lab, and this host runs %q: "+
+		"that lab lives on a %s host and only netlab there can change or destroy it; "+
+		"to build this lab file here as a lab of its own, give it a state file of its own with -state PATH, or move %s away",
+		statePath, built, hostProvider(), platformName(built), statePath)
+}
+
+func platformName(provider string) string {
+	return map[string]string{"linux": "Linux", "freebsd": "FreeBSD"}[provider]
 }
 
 // rootHint explains a permission error from the kernel when netlab runs
@@ -209,14 +252,6 @@ func rootHint(err error) error {
 // isRealProvider reports whether name is one of the providers that
 // build labs on a host (not a test's fake).
 func isRealProvider(name string) bool { return name == "linux" || name == "freebsd" }
-
-// providerError prefixes err from the provider with provNote, if any.
-func (s *session) providerError(err error) error {
-	if err == nil || s.provNote == "" {
-		return err
-	}
-	return fmt.Errorf("%s: %w", s.provNote, err)
-}
 
 func hostProvider() string {
 	if runtime.GOOS == "freebsd" {
@@ -256,7 +291,7 @@ func flatten(err error) []error {
 func (s *session) observe(ctx context.Context, destroy bool) (*plan.Lab, error) {
 	obs, err := s.prov.Observe(ctx, s.want)
 	if err != nil {
-		return nil, rootHint(s.providerError(fmt.Errorf("reading the live lab %q: %w", s.want.Name, err)))
+		return nil, rootHint(wrapOnce(err, "reading the live", fmt.Sprintf("lab %q", s.want.Name)))
 	}
 	if len(obs.Clashes) > 0 {
 		// A destroy creates nothing, so a clash only means that it
@@ -297,10 +332,24 @@ func (s *session) makePlan(ctx context.Context, destroy bool) (*plan.Plan, error
 		return nil, err
 	}
 	s.live = live
-	if n := len(live.Jails) + len(live.Links) + len(live.Daemons); s.st == nil && n > 0 {
+	other, gone, err := s.otherClaim()
+	if err != nil {
+		return nil, err
+	}
+	n := len(live.Jails) + len(live.Links) + len(live.Daemons)
+	switch {
+	case other != nil:
+		if err := s.reportClaim(other); err != nil {
+			return nil, err
+		}
+	case gone != nil:
+		// The state file that built the lab was deleted: what it built
+		// is adopted, as after a crash, but not silently.
+		fmt.Fprintf(s.a.stderr, "Warning: lab %q has %d live objects built through the state file %s, which is gone; "+
+			"netlab takes them over into %s.\n", s.want.Name, n, gone.State, s.statePath)
+	case s.st == nil && n > 0:
 		fmt.Fprintf(s.a.stderr, "Warning: lab %q already has %d live objects that no state file at %s records; "+
-			"netlab takes them over. If another copy of this lab file built them, it now shares the lab with this one.\n",
-			s.want.Name, n, s.statePath)
+			"netlab takes them over.\n", s.want.Name, n, s.statePath)
 	}
 	desired := s.want
 	if destroy {

@@ -38,9 +38,11 @@ func testSignalFromEnv() testSignal {
 	return testSignal{sig: testSignals[name], after: after}
 }
 
-// at fires the hook when done steps have completed.
+// at fires the hook when done steps have completed. The signal goes to
+// the calling thread (see signalSelf), so that a STOP stops netlab at
+// this very point rather than a few steps later.
 func (h testSignal) at(done int) {
 	if h.sig != 0 && done == h.after {
-		syscall.Kill(os.Getpid(), h.sig)
+		signalSelf(h.sig)
 	}
 }

@@ -21,7 +21,7 @@ at once with its file, line and column. Exit status 1 when there is any.`,
 			if err != nil {
 				return err
 			}
-			name, err := chooseProvider(f.provider, nil, lab.Provider)
+			name, _, err := chooseProvider(f.provider, nil, "", lab.Provider)
 			if err != nil {
 				return err
 			}
@@ -38,6 +38,7 @@ at once with its file, line and column. Exit status 1 when there is any.`,
 			return nil
 		},
 	}
-	f.register(cmd.Flags())
+	f.registerVars(cmd.Flags())
+	f.registerProvider(cmd.Flags())
 	return cmd
 }

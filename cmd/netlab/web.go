@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"net"
+	"strconv"
 
 	"github.com/spf13/cobra"
 
@@ -77,6 +78,25 @@ func (a *app) serveWeb(ctx context.Context, s *session, listen string) error {
 	if capt == nil {
 		fmt.Fprintf(a.stderr, "Warning: provider %q cannot capture packets; the page shows the topology only.\n", s.prov.Name())
 	}
-	fmt.Fprintf(a.stderr, "Serving the web view of lab %q on http://%s/ (Ctrl-C stops it).\n", s.want.Name, l.Addr())
+	fmt.Fprintf(a.stderr, "Serving the web view of lab %q on %s (Ctrl-C stops it).\n", s.want.Name, webURL(listen, l.Addr()))
 	return srv.Serve(ctx, l)
+}
+
+// webURL is the address of the web view as the user gave it in -listen,
+// with the port the listener got (which -listen may leave to the kernel
+// with port 0). The listener's own address would not do: it shows
+// 0.0.0.0 as [::]. A -listen without a host listens on every address,
+// this machine's included, where the URL then points.
+func webURL(listen string, got net.Addr) string {
+	host, port, err := net.SplitHostPort(listen)
+	if err != nil {
+		return "http://" + got.String() + "/"
+	}
+	if tcp, ok := got.(*net.TCPAddr); ok {
+		port = strconv.Itoa(tcp.Port)
+	}
+	if host == "" {
+		host = "localhost"
+	}
+	return "http://" + net.JoinHostPort(host, port) + "/"
 }

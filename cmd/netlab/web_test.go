@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/json"
 	"io"
+	"net"
 	"net/http"
 	"os"
 	"path/filepath"
@@ -75,7 +76,9 @@ func TestServeWeb(t *testing.T) {
 	}
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)
-	go func() { done <- a.serveWeb(ctx, s, "127.0.0.1:0") }()
+	// The server says where it listens as -listen said it, not as the
+	// listener's resolved address (127.0.0.1 here).
+	go func() { done <- a.serveWeb(ctx, s, "localhost:0") }()
 	t.Cleanup(func() {
 		cancel()
 		select {
@@ -128,7 +131,26 @@ func TestServeWeb(t *testing.T) {
 	}
 }
 
-var servingLine = regexp.MustCompile(`on (http://127\.0\.0\.1:\d+/)`)
+var servingLine = regexp.MustCompile(`on (http://localhost:\d+/)`)
+
+// TestWebURL checks the address the web view says it serves on: the
+// -listen address as given, with the port the listener got.
+func TestWebURL(t *testing.T) {
+	got := &net.TCPAddr{IP: net.IPv6zero, Port: 18432}
+	for listen, want := range map[string]string{
+		"0.0.0.0:18432":   "http://0.0.0.0:18432/",
+		"0.0.0.0:0":       "http://0.0.0.0:18432/",
+		"127.0.0.1:18432": "http://127.0.0.1:18432/",
+		"localhost:0":     "http://localhost:18432/",
+		"[::1]:18432":     "http://[::1]:18432/",
+		"[::]:18432":      "http://[::]:18432/",
+		":18432":          "http://localhost:18432/",
+	} {
+		if url := webURL(listen, got); url != want {
+			t.Errorf("webURL(%q) = %q, want %q", listen, url, want)
+		}
+	}
+}
 
 // waitURL waits for the line that says where the web view listens.
 func waitURL(t *testing.T, stderr *syncBuffer) string {
