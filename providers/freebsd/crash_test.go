@@ -1,7 +1,6 @@
 package freebsd
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"fmt"
@@ -10,6 +9,7 @@ import (
 	"strconv"
 	"strings"
 	"sync/atomic"
+	"syscall"
 	"testing"
 	"time"
 
@@ -117,8 +117,11 @@ func (f *fake) crashAt(op string, lab *plan.Lab, budget int) bool {
 	cmd := exec.Command(exe, "-test.run=^TestCrashChild$", "-test.count=1")
 	cmd.Env = append(os.Environ(), crashEnvOp+"="+op, crashEnvBudget+"="+strconv.Itoa(budget),
 		crashEnvLab+"="+string(data), crashEnvRun+"="+f.run, crashEnvRoot+"="+f.root)
+	// Its own process group holds every command it starts, even one
+	// caught between fork and exec when it dies.
+	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
 	out, err := cmd.CombinedOutput()
-	f.waitOrphans()
+	f.waitOrphans(cmd.Process.Pid)
 	if ee, ok := err.(*exec.ExitError); ok && ee.ExitCode() == crashedStatus {
 		return true
 	}
@@ -131,24 +134,11 @@ func (f *fake) crashAt(op string, lab *plan.Lab, budget int) bool {
 // waitOrphans waits until the commands that the dead netlab had in
 // flight, which outlive it as they would on a real host, have finished:
 // the next netlab starts after them, or the test would race with them.
-func (f *fake) waitOrphans() {
+// They are the members left of the dead netlab's process group pgid.
+func (f *fake) waitOrphans(pgid int) {
 	f.t.Helper()
-	tag := []byte(fakebsd.EnvWorld + "=" + f.world + "\x00")
 	deadline := time.Now().Add(10 * time.Second)
-	for {
-		busy := false
-		entries, _ := os.ReadDir("/proc")
-		for _, e := range entries {
-			pid, err := strconv.Atoi(e.Name())
-			if err != nil || pid == os.Getpid() {
-				continue
-			}
-			env, _ := os.ReadFile("/proc/" + e.Name() + "/environ")
-			busy = busy || bytes.Contains(env, tag)
-		}
-		if !busy {
-			return
-		}
+	for syscall.Kill(-pgid, 0) == nil {
 		if time.Now().After(deadline) {
 			f.t.Fatal("commands of the dead netlab still run after 10s")
 		}
