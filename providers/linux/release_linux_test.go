@@ -17,10 +17,8 @@ func TestReleaseClosesALabsHandles(t *testing.T) {
 		lab.Jails = append(lab.Jails, plan.Jail{Name: n, Addr: "jail." + n, Hostname: n})
 	}
 	p := newTestProvider(t, lab)
-	for _, j := range lab.Jails {
-		if _, err := p.CreateJail(ctx, lab.Name, j); err != nil {
-			t.Fatal(err)
-		}
+	if err := applyLab(ctx, p, lab); err != nil {
+		t.Fatal(err)
 	}
 	p.Release(lab.Name)
 	before := openFDs(t)

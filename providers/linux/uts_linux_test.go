@@ -24,10 +24,8 @@ func TestJailHostname(t *testing.T) {
 		{Name: "nltU2", Addr: "jail.nltU2", Hostname: "second"},
 	}}
 	p := newTestProvider(t, lab)
-	for _, j := range lab.Jails {
-		if _, err := p.CreateJail(ctx, lab.Name, j); err != nil {
-			t.Fatal(err)
-		}
+	if err := applyLab(ctx, p, lab); err != nil {
+		t.Fatal(err)
 	}
 	hostnames := func() map[string]string {
 		t.Helper()
@@ -131,10 +129,10 @@ func TestLegacyMarkers(t *testing.T) {
 		{Name: "nltL4", Addr: "jail.nltL4", Hostname: "old4"},
 	}}
 	old := newTestProvider(t, lab)
+	if err := applyLab(ctx, old, lab); err != nil {
+		t.Fatal(err)
+	}
 	for _, j := range lab.Jails {
-		if _, err := old.CreateJail(ctx, lab.Name, j); err != nil {
-			t.Fatal(err)
-		}
 		if _, err := inJailOutput(ctx, old, lab.Name, j.Name, "true"); err != nil {
 			t.Fatal(err) // makes the UTS namespace, as the old layout had
 		}
