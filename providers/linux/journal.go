@@ -102,3 +102,27 @@ func journalLines(b []byte) iter.Seq[[]byte] {
 		}
 	}
 }
+
+// replayJournal returns the last record of each key in a journal's
+// content, leaving out the keys whose last record ends them. record
+// returns a record's key, whether it ends the key, and ok false for a
+// record that is not one of the journal's, which is skipped like a line
+// that does not parse (what a crash cut short).
+func replayJournal[T any](b []byte, record func(T) (key string, ends, ok bool)) map[string]T {
+	out := map[string]T{}
+	for line := range journalLines(b) {
+		var v T
+		if json.Unmarshal(line, &v) != nil {
+			continue
+		}
+		key, ends, ok := record(v)
+		switch {
+		case !ok:
+		case ends:
+			delete(out, key)
+		default:
+			out[key] = v
+		}
+	}
+	return out
+}

@@ -1,7 +1,6 @@
 package linux
 
 import (
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io/fs"
@@ -74,19 +73,9 @@ func (p *Provider) linkClaims(lab string) map[string]linkClaim {
 	if err != nil {
 		return nil
 	}
-	out := map[string]linkClaim{}
-	for line := range journalLines(b) {
-		var c linkClaim
-		if json.Unmarshal(line, &c) != nil || c.Lab != lab || checkName("link", c.Link) != nil {
-			continue
-		}
-		if c.Released {
-			delete(out, c.Link)
-		} else {
-			out[c.Link] = c
-		}
-	}
-	return out
+	return replayJournal(b, func(c linkClaim) (string, bool, bool) {
+		return c.Link, c.Released, c.Lab == lab && checkName("link", c.Link) == nil
+	})
 }
 
 // claims maps each jail to the interfaces that the lab's claims name in

@@ -67,19 +67,9 @@ func (p *Provider) readMarkers(lab string) (map[string]marker, error) {
 // parseMarkers reads the lines of a markers file. Lines that do not parse
 // as a marker of lab are what a crash cut short, and are skipped.
 func parseMarkers(lab string, b []byte) map[string]marker {
-	out := map[string]marker{}
-	for line := range journalLines(b) {
-		var m marker
-		if json.Unmarshal(line, &m) != nil || m.Lab != lab || checkName("jail", m.Jail) != nil {
-			continue
-		}
-		if m.Gone {
-			delete(out, m.Jail)
-		} else {
-			out[m.Jail] = m
-		}
-	}
-	return out
+	return replayJournal(b, func(m marker) (string, bool, bool) {
+		return m.Jail, m.Gone, m.Lab == lab && checkName("jail", m.Jail) == nil
+	})
 }
 
 // legacyMarkers reads the markers that netlab kept, before the markers
