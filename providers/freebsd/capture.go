@@ -206,7 +206,9 @@ func (c *capture) interfaces() (map[captureKey]bool, error) {
 			continue
 		}
 		for _, st := range ifaces {
-			if lab, link, _, ok := parseEndTag(st.Description); ok && lab == c.lab {
+			// An end still under its epair name is being created:
+			// CreateLink renames it next, which would end a tcpdump.
+			if lab, link, _, ok := parseEndTag(st.Description); ok && lab == c.lab && !epairName.MatchString(st.Name) {
 				want[captureKey{jail: name, jid: jid, iface: st.Name, link: link, filter: filter}] = true
 			}
 		}

@@ -197,6 +197,9 @@ func TestCaptureDuringDestroy(t *testing.T) {
 				c.assertCapturing(t, lab.Name)
 			}
 			for _, p := range c.starter.started() {
+				if i := slices.Index(p.argv, "-i"); i < 0 || epairName.MatchString(p.argv[i+1]) {
+					t.Errorf("Capture started %v, on an epair before CreateLink renamed it", p.argv)
+				}
 				if p.argv[1] == oldJID {
 					waitUntil(t, func() bool { return syscall.Kill(p.pid, 0) != nil })
 				}

@@ -97,13 +97,20 @@ func (p *Provider) Name() string { return "freebsd" }
 // host.
 var ErrUnknownJail = errors.New("no such jail in the lab")
 
+// epairName is the shape of the names FreeBSD gives a new epair's ends.
+// CreateLink renames both ends, so an interface still named so is in the
+// middle of its creation; a lab may not choose such a name, which could
+// also clash with an epair the host creates later.
+var epairName = regexp.MustCompile(`^epair[0-9]+[ab]$`)
+
 // sysctlKey is the shape of a FreeBSD sysctl name.
 var sysctlKey = regexp.MustCompile(`^[a-z][a-z0-9_]*(\.[a-z0-9_%]+)+$`)
 
 // Prepare implements plan.Provider: it fills in the jail path ("/"), the
 // hostname (the jail's name), the epair MTU (1500) and the RIP daemon
 // (routed) where the lab leaves them empty, and rejects what FreeBSD
-// cannot build.
+// cannot build: foreign sysctl names and interfaces named like a new
+// epair's ends.
 func (p *Provider) Prepare(lab *plan.Lab) error {
 	var errs []error
 	for i := range lab.Jails {
@@ -118,8 +125,15 @@ func (p *Provider) Prepare(lab *plan.Lab) error {
 	}
 	errs = append(errs, p.unknownSysctls(lab)...)
 	for i := range lab.Links {
-		if lab.Links[i].MTU == 0 {
-			lab.Links[i].MTU = 1500
+		l := &lab.Links[i]
+		if l.MTU == 0 {
+			l.MTU = 1500
+		}
+		for _, e := range l.Ends {
+			if epairName.MatchString(e.Iface) {
+				errs = append(errs, &plan.ResourceError{Addr: l.Addr, Attr: "interfaces",
+					Err: fmt.Errorf("%q is the kind of name FreeBSD gives a new epair; set another name for the end in %s with interfaces = [...]", e.Iface, e.Jail)})
+			}
 		}
 	}
 	for i := range lab.Daemons {

@@ -225,8 +225,9 @@ func TestPreflight(t *testing.T) {
 func TestPrepare(t *testing.T) {
 	p := newFake(t).p
 	lab := &plan.Lab{Name: "p",
-		Jails:   []plan.Jail{{Name: "a", Addr: "jail.a"}, {Name: "b", Addr: "jail.b", Sysctl: map[string]string{"net.ipv4.ip_forward": "1", "net.inet.ip.forwarding": "1"}}},
-		Links:   []plan.Link{{Name: "a-b"}},
+		Jails: []plan.Jail{{Name: "a", Addr: "jail.a"}, {Name: "b", Addr: "jail.b", Sysctl: map[string]string{"net.ipv4.ip_forward": "1", "net.inet.ip.forwarding": "1"}}},
+		Links: []plan.Link{{Name: "a-b"},
+			{Name: "a-b2", Addr: "link.a-b2", Ends: [2]plan.End{{Jail: "a", Iface: "epair12b"}, {Jail: "b", Iface: "epair0"}}}},
 		Daemons: []plan.Daemon{{Jail: "a", Name: "rip", Addr: "daemon.a.rip", Kind: plan.KindRIP}, {Jail: "b", Name: "rip", Addr: "daemon.b.rip", Kind: plan.KindRIP, Implementation: "quagga"}},
 	}
 	err := p.Prepare(lab)
@@ -237,10 +238,14 @@ func TestPrepare(t *testing.T) {
 	if !errors.As(err, &re) {
 		t.Fatalf("Prepare = %v, want resource errors", err)
 	}
-	for _, want := range []string{"daemon.b.rip: implementation", `jail.b: sysctl: this FreeBSD has no sysctl "net.ipv4.ip_forward"`, "set by forwarding = true"} {
+	for _, want := range []string{"daemon.b.rip: implementation", `jail.b: sysctl: this FreeBSD has no sysctl "net.ipv4.ip_forward"`, "set by forwarding = true",
+		`link.a-b2: interfaces: "epair12b" is the kind of name FreeBSD gives a new epair; set another name for the end in a with interfaces = [...]`} {
 		if !strings.Contains(err.Error(), want) {
 			t.Errorf("Prepare error lacks %q: %v", want, err)
 		}
+	}
+	if strings.Contains(err.Error(), `"epair0"`) {
+		t.Errorf("Prepare rejects epair0, which FreeBSD never gives an end: %v", err)
 	}
 }
 
