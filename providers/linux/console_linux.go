@@ -17,7 +17,7 @@ func (p *Provider) Command(ctx context.Context, lab, jail string, argv []string)
 	if err := checkNames(lab, jail); err != nil {
 		return nil, err
 	}
-	if _, err := p.openJail(lab, jail); err != nil {
+	if _, err := p.openJailNS(lab, jail); err != nil {
 		return nil, fmt.Errorf("running in jail %q: %w", jail, err)
 	}
 	if len(argv) == 0 {

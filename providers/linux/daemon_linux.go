@@ -95,7 +95,7 @@ func (p *Provider) StartDaemon(ctx context.Context, lab string, d plan.Daemon) (
 }
 
 func (p *Provider) startDaemon(ctx context.Context, lab string, d plan.Daemon) (daemonSpec, error) {
-	ns, err := p.openJail(lab, d.Jail)
+	ns, err := p.openJailNS(lab, d.Jail)
 	if err != nil {
 		return daemonSpec{}, err
 	}
@@ -329,7 +329,7 @@ type tagScan struct {
 // /etc. Both exec their successor, so the final program keeps the pid of
 // the process started.
 func (p *Provider) jailArgv(lab, jail string, argv ...string) ([]string, error) {
-	e, err := p.openJail(lab, jail)
+	e, err := p.openJailNS(lab, jail)
 	if err != nil {
 		return nil, err
 	}

@@ -161,7 +161,7 @@ func (p *Provider) UpdateJail(ctx context.Context, lab string, from, to plan.Jai
 	if err := checkNames(lab, to.Name); err != nil {
 		return to, err
 	}
-	e, err := p.openJail(lab, to.Name)
+	e, err := p.openJailNS(lab, to.Name)
 	if err != nil {
 		return to, fmt.Errorf("updating jail %q: %w", to.Name, err)
 	}
@@ -247,7 +247,7 @@ func (p *Provider) refuseForeign(ns *jailNS) error {
 	var foreign []string
 	for _, l := range links {
 		lab, _, _, tagged := parseAlias(l.Attrs().Alias)
-		if _, isClaimed := claimed(claims, ns.jail, l); l.Attrs().Index == loopbackIndex || isClaimed || (tagged && lab == ns.lab) {
+		if _, isClaimed := claimed(claims, ns.jail, linkOf(l)); l.Attrs().Index == loopbackIndex || isClaimed || (tagged && lab == ns.lab) {
 			continue
 		}
 		foreign = append(foreign, fmt.Sprintf("%q", l.Attrs().Name))
@@ -280,7 +280,7 @@ func (p *Provider) removeJailDir(lab, jail string) error {
 // runtime directory and daemons still running in the dead namespace).
 func (p *Provider) clearStaleJail(lab, jail string) error {
 	if _, err := os.Lstat(netnsPath(jail)); err == nil {
-		if _, err := p.openJail(lab, jail); err == nil {
+		if _, err := p.openJailNS(lab, jail); err == nil {
 			return fmt.Errorf("network namespace %q: %w", jail, fs.ErrExist)
 		}
 		if !p.ownPlaceholder(lab, jail) {

@@ -303,7 +303,7 @@ func findClaimedEnd(ns *jailNS, claims map[string]map[string]claimedEnd, link st
 		return nil, fmt.Errorf("netlink link list in %s: %w", ns.jail, err)
 	}
 	for _, l := range links {
-		if c, ok := claimed(claims, ns.jail, l); ok && c.link == link && c.index == i {
+		if c, ok := claimed(claims, ns.jail, linkOf(l)); ok && c.link == link && c.index == i {
 			return l, nil
 		}
 	}

@@ -7,7 +7,6 @@ import (
 	"os"
 
 	"github.com/netlab/netlab/plan"
-	"github.com/vishvananda/netlink"
 )
 
 // The kernel creates a veth pair without aliases and takes the ownership
@@ -100,9 +99,9 @@ type claimedEnd struct {
 
 // claimed returns the link end that a claim makes of an untagged
 // interface, if any: only a veth is taken.
-func claimed(claims map[string]map[string]claimedEnd, jail string, l netlink.Link) (claimedEnd, bool) {
-	c, ok := claims[jail][l.Attrs().Name]
-	if _, isVeth := l.(*netlink.Veth); !ok || !isVeth || l.Attrs().Alias != "" {
+func claimed(claims map[string]map[string]claimedEnd, jail string, l nlLink) (claimedEnd, bool) {
+	c, ok := claims[jail][l.name]
+	if !ok || l.kind != "veth" || l.alias != "" {
 		return claimedEnd{}, false
 	}
 	return c, true

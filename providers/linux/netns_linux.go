@@ -45,11 +45,37 @@ type jailNS struct {
 	lab, jail string
 	ino       uint64
 	fd        int
-	h         *netlink.Handle
+
+	// mu guards h, the netlink handle that changes the namespace, made
+	// by handle when first needed: observing needs none (see nlReader).
+	// openJail returns the namespace with h set.
+	mu sync.Mutex
+	h  *netlink.Handle
+}
+
+// handle returns the namespace's netlink handle, opening it on first use.
+func (e *jailNS) handle() (*netlink.Handle, error) {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	if e.h != nil {
+		return e.h, nil
+	}
+	err := inJail(e.fd, -1, func() (err error) {
+		e.h, err = netlink.NewHandle(unix.NETLINK_ROUTE)
+		return err
+	})
+	if err != nil {
+		return nil, fmt.Errorf("opening netlink socket in %q: %w", e.jail, err)
+	}
+	return e.h, nil
 }
 
 func (e *jailNS) close() {
-	e.h.Close()
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	if e.h != nil {
+		e.h.Close()
+	}
 	unix.Close(e.fd)
 }
 
@@ -152,10 +178,22 @@ func fdInode(fd int) (uint64, error) {
 	return st.Ino, nil
 }
 
-// openJail returns the namespace of jail in lab after checking that the
-// lab owns it. The handle is cached; each call still checks that the name
-// leads to the same namespace.
+// openJail returns the namespace of jail in lab, with its netlink handle
+// h open, after checking that the lab owns it. The namespace is cached;
+// each call still checks that the name leads to the same namespace.
 func (p *Provider) openJail(lab, jail string) (*jailNS, error) {
+	e, err := p.openJailNS(lab, jail)
+	if err != nil {
+		return nil, err
+	}
+	if _, err := e.handle(); err != nil {
+		return nil, fmt.Errorf("opening jail %q: %w", jail, err)
+	}
+	return e, nil
+}
+
+// openJailNS is openJail without the netlink handle.
+func (p *Provider) openJailNS(lab, jail string) (*jailNS, error) {
 	ino, err := inode(netnsPath(jail))
 	if err != nil {
 		return nil, fmt.Errorf("opening jail %q: %w", jail, err)
@@ -182,8 +220,8 @@ func (p *Provider) openJail(lab, jail string) (*jailNS, error) {
 	return p.ns.put(e), nil
 }
 
-// openNS opens the namespace mounted for jail and a netlink handle in it,
-// and checks that it is still the namespace with inode want.
+// openNS opens the namespace mounted for jail and checks that it is
+// still the namespace with inode want.
 func openNS(lab, jail string, want uint64) (*jailNS, error) {
 	fd, err := unix.Open(netnsPath(jail), unix.O_RDONLY|unix.O_CLOEXEC, 0)
 	if err != nil {
@@ -193,14 +231,5 @@ func openNS(lab, jail string, want uint64) (*jailNS, error) {
 		unix.Close(fd)
 		return nil, fmt.Errorf("network namespace %q changed while opening it: %w", jail, ErrNotOwned)
 	}
-	var h *netlink.Handle
-	err = inJail(fd, -1, func() (err error) {
-		h, err = netlink.NewHandle(unix.NETLINK_ROUTE)
-		return err
-	})
-	if err != nil {
-		unix.Close(fd)
-		return nil, fmt.Errorf("opening netlink socket in %q: %w", jail, err)
-	}
-	return &jailNS{lab: lab, jail: jail, ino: want, fd: fd, h: h}, nil
+	return &jailNS{lab: lab, jail: jail, ino: want, fd: fd}, nil
 }

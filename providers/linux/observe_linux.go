@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"net"
 	"net/netip"
 	"os"
 	"path/filepath"
@@ -12,7 +11,6 @@ import (
 	"strconv"
 
 	"github.com/netlab/netlab/plan"
-	"github.com/vishvananda/netlink"
 )
 
 // Observe implements plan.Provider. It reads only namespaces whose marker
@@ -99,39 +97,38 @@ type endObs struct {
 // observeLinks lists the namespace's interfaces: those tagged by the lab
 // become ends, and so do untagged ones that a claim names (broken); the
 // others are noted as foreign.
-func observeLinks(ns *jailNS, jo *jailObs, claims map[string]map[string]claimedEnd) error {
-	links, err := dump(ns.h.LinkList)
+func observeLinks(ns *jailNS, rd *nlReader, jo *jailObs, claims map[string]map[string]claimedEnd) error {
+	links, err := rd.links()
 	if err != nil {
 		return fmt.Errorf("netlink link list in %s: %w", ns.jail, err)
 	}
-	addrs, err := dump(func() ([]netlink.Addr, error) { return ns.h.AddrList(nil, netlink.FAMILY_V4) })
+	addrs, err := rd.addrs()
 	if err != nil {
 		return fmt.Errorf("netlink addr list in %s: %w", ns.jail, err)
 	}
 	byIndex := map[int][]netip.Prefix{}
 	for _, a := range addrs {
-		byIndex[a.LinkIndex] = append(byIndex[a.LinkIndex], prefixOf(a.IPNet))
+		byIndex[a.index] = append(byIndex[a.index], a.prefix)
 	}
 	for _, l := range links {
-		a := l.Attrs()
-		lab, link, i, ok := parseAlias(a.Alias)
+		lab, link, i, ok := parseAlias(l.alias)
 		broken := ""
 		if c, isClaimed := claimed(claims, ns.jail, l); (!ok || lab != ns.lab) && isClaimed {
 			link, i, ok, lab, broken = c.link, c.index, true, ns.lab, brokenClaimed
 		}
 		if !ok || lab != ns.lab {
-			if a.Index != loopbackIndex {
-				jo.foreign[a.Name] = true
+			if l.index != loopbackIndex {
+				jo.foreign[l.name] = true
 			}
 			continue
 		}
 		e := &endObs{
-			link: link, index: i, jail: ns.jail, iface: a.Name, ifidx: a.Index,
-			peer: a.ParentIndex, up: a.Flags&net.FlagUp != 0, mtu: a.MTU, addrs: byIndex[a.Index],
+			link: link, index: i, jail: ns.jail, iface: l.name, ifidx: l.index,
+			peer: l.peer, up: l.up, mtu: l.mtu, addrs: byIndex[l.index],
 			broken: broken,
 		}
-		if _, isVeth := l.(*netlink.Veth); !isVeth {
-			e.broken = fmt.Sprintf("%s in %s is a %s, not a veth", a.Name, ns.jail, l.Type())
+		if l.kind != "veth" {
+			e.broken = fmt.Sprintf("%s in %s is a %s, not a veth", l.name, ns.jail, l.typeName())
 		}
 		jo.ends = append(jo.ends, e)
 	}

@@ -9,7 +9,6 @@ import (
 	"sync"
 
 	"github.com/netlab/netlab/plan"
-	"github.com/vishvananda/netlink"
 	"golang.org/x/sys/unix"
 )
 
@@ -108,7 +107,8 @@ func (p *Provider) jailsWithDir(lab string) (map[string]bool, error) {
 var errStranded = errors.New("thread stranded in a jail's namespaces")
 
 // observeJail reads one jail from a locked thread: it enters the jail's
-// namespaces for what only they show, then goes back to home.
+// namespaces for what only they show and to open a reader there, then
+// goes back to home and reads the rest through the reader.
 //
 // Only a jail that has run something (ran: it has a runtime directory)
 // can have a UTS namespace or daemons to look for.
@@ -117,8 +117,13 @@ func (p *Provider) observeJail(want *plan.Lab, m marker, ran bool, home threadNS
 	j := plan.Jail{Name: m.Jail, Addr: jailAddr(want, m.Jail), Path: m.Path}
 	j = withJailIDs(j, m.Netns)
 	ns, err := p.enterJail(m)
+	var rd *nlReader
 	if err == nil {
-		if err := p.readSettingsHere(m, &j, ran); err != nil {
+		rd, err = openNLReader()
+	}
+	if err == nil {
+		defer rd.close()
+		if err := p.readSettingsHere(m, &j, ran, rd); err != nil {
 			j.Broken = err.Error()
 		}
 	}
@@ -126,19 +131,15 @@ func (p *Provider) observeJail(want *plan.Lab, m marker, ran bool, home threadNS
 		return jo, errors.Join(err, fmt.Errorf("returning from jail %q: %w: %w", m.Jail, errStranded, herr))
 	}
 	if err != nil {
-		return jo, err
+		return jo, fmt.Errorf("reading jail %q: %w", m.Jail, err)
 	}
 
-	routes, err := staticRoutes(ns)
-	if err != nil {
-		return jo, err
-	}
-	for _, r := range routes {
-		j.Routes = append(j.Routes, r.Route)
+	if j.Routes, err = rd.staticRoutes(); err != nil {
+		return jo, fmt.Errorf("netlink route list in %s: %w", m.Jail, err)
 	}
 	jo.jail = j
 
-	if err := observeLinks(ns, &jo, claims); err != nil {
+	if err := observeLinks(ns, rd, &jo, claims); err != nil {
 		return jo, err
 	}
 	if ran {
@@ -148,7 +149,7 @@ func (p *Provider) observeJail(want *plan.Lab, m marker, ran bool, home threadNS
 }
 
 // enterJail moves the calling thread into the jail's network namespace
-// and returns the jail's handle, opening and caching it unless cached.
+// and returns the jail's namespace, opening and caching it unless cached.
 func (p *Provider) enterJail(m marker) (*jailNS, error) {
 	if e := p.ns.get(m.Jail); e != nil && e.lab == m.Lab && e.ino == m.Netns {
 		if err := unix.Setns(e.fd, unix.CLONE_NEWNET); err != nil {
@@ -168,27 +169,22 @@ func (p *Provider) enterJail(m marker) (*jailNS, error) {
 		unix.Close(fd)
 		return nil, fmt.Errorf("entering network namespace %q: %w", m.Jail, err)
 	}
-	h, err := netlink.NewHandle(unix.NETLINK_ROUTE)
-	if err != nil {
-		unix.Close(fd)
-		return nil, fmt.Errorf("opening netlink socket in %q: %w", m.Jail, err)
-	}
-	return p.ns.put(&jailNS{lab: m.Lab, jail: m.Jail, ino: m.Netns, fd: fd, h: h}), nil
+	return p.ns.put(&jailNS{lab: m.Lab, jail: m.Jail, ino: m.Netns, fd: fd}), nil
 }
 
 // readSettingsHere reads hostname, forwarding and the managed sysctls on
 // a thread inside the jail's network namespace, entering its UTS
 // namespace too if it has one.
-func (p *Provider) readSettingsHere(m marker, j *plan.Jail, ran bool) error {
+func (p *Provider) readSettingsHere(m marker, j *plan.Jail, ran bool, rd *nlReader) error {
 	if !ran {
-		return readSettings(m, j, m.Hostname)
+		return readSettings(m, j, m.Hostname, rd)
 	}
 	uts, ok, err := p.openUTS(m.Lab, m.Jail)
 	if err != nil {
 		return fmt.Errorf("UTS namespace unreadable: %v", err)
 	}
 	if !ok {
-		return readSettings(m, j, m.Hostname)
+		return readSettings(m, j, m.Hostname, rd)
 	}
 	defer unix.Close(uts)
 	if err := unix.Setns(uts, unix.CLONE_NEWUTS); err != nil {
@@ -198,14 +194,14 @@ func (p *Provider) readSettingsHere(m marker, j *plan.Jail, ran bool) error {
 	if err := unix.Uname(&u); err != nil {
 		return fmt.Errorf("uname: %w", err)
 	}
-	return readSettings(m, j, unix.ByteSliceToString(u.Nodename[:]))
+	return readSettings(m, j, unix.ByteSliceToString(u.Nodename[:]), rd)
 }
 
 // readSettings reads the jail's settings from the calling thread's
 // network namespace; the jail's hostname is given.
-func readSettings(m marker, j *plan.Jail, hostname string) error {
+func readSettings(m marker, j *plan.Jail, hostname string, rd *nlReader) error {
 	j.Hostname = hostname
-	fwd, err := forwardingHere()
+	fwd, err := rd.forwarding()
 	if err != nil {
 		return err
 	}
