@@ -178,16 +178,19 @@ func (p *Provider) createHosts(path string, content []byte) error {
 }
 
 // removeStaleHosts removes the hosts files netlab wrote for lab's jails
-// that keep is not true for, with their directories once empty.
+// that keep is not true for, with their directories once empty. One
+// listing of the directory finds them; the jails kept are not looked at.
 func (p *Provider) removeStaleHosts(lab string, keep map[string]bool) error {
-	files, err := filepath.Glob(filepath.Join(hostsDir, "*", "hosts"))
+	entries, err := os.ReadDir(hostsDir)
+	if errors.Is(err, fs.ErrNotExist) {
+		return nil
+	}
 	if err != nil {
 		return err
 	}
 	var errs []error
-	for _, f := range files {
-		jail := filepath.Base(filepath.Dir(f))
-		if !keep[jail] {
+	for _, e := range entries {
+		if jail := e.Name(); e.IsDir() && !keep[jail] {
 			errs = append(errs, p.removeHosts(lab, jail))
 		}
 	}
