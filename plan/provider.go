@@ -91,12 +91,25 @@ type JailTeardown interface {
 }
 
 // Releaser is implemented by a provider that keeps open, between calls,
-// handles on the labs it observed (a Linux provider holds two file
-// descriptors per jail). Release closes those of one lab, so that a
+// handles on the labs it observed (a Linux provider holds a file
+// descriptor per jail). Release closes those of one lab, so that a
 // command that reads every live lab in turn holds only one lab's at a
 // time.
 type Releaser interface {
 	Release(lab string)
+}
+
+// Adopter is implemented by a provider that keeps records of its own of
+// what a lab owns, beside the state file (the Linux provider's markers
+// under its runtime directory), which a user may delete. Before Observe,
+// the engine gives Adopt the lab as the state file last recorded it: an
+// object whose own record is gone but that is live with the very identity
+// the state recorded (for a namespace, the same name and inode) counts as
+// the lab's again for the rest of the process, and an apply writes its
+// record anew. Adopt changes nothing on the host; it returns the
+// addresses of what it took back.
+type Adopter interface {
+	Adopt(recorded *Lab) []string
 }
 
 // Observation is what a provider found live for one lab.

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"os"
 	"runtime"
+	"strings"
 	"syscall"
 
 	"github.com/hashicorp/hcl/v2"
@@ -324,9 +325,30 @@ func (s *session) observe(ctx context.Context, destroy bool) (*plan.Lab, error) 
 	return &obs.Lab, nil
 }
 
+// adopt lets the provider recognise, from the state file, objects whose
+// records of its own were deleted, and says which.
+func (s *session) adopt() {
+	ad, ok := s.prov.(plan.Adopter)
+	if !ok || s.st == nil {
+		return
+	}
+	took := ad.Adopt(&s.st.Resources)
+	if len(took) == 0 {
+		return
+	}
+	names := strings.Join(took, ", ")
+	if len(took) > 5 {
+		names = fmt.Sprintf("%s and %d more", strings.Join(took[:5], ", "), len(took)-5)
+	}
+	fmt.Fprintf(s.a.stderr, "Warning: netlab's own records of %s were gone (under %s); "+
+		"the state file %s names their live namespaces, so they are still the lab's. "+
+		"An apply writes the records again.\n", names, s.a.runDir, s.statePath)
+}
+
 // makePlan observes the live lab and diffs it against the file (or
 // against nothing, when destroying).
 func (s *session) makePlan(ctx context.Context, destroy bool) (*plan.Plan, error) {
+	s.adopt()
 	live, err := s.observe(ctx, destroy)
 	if err != nil {
 		return nil, err

@@ -58,6 +58,7 @@ func (p *Provider) readMarkers(lab string) (map[string]marker, error) {
 	default:
 		out = parseMarkers(lab, b)
 	}
+	out = p.withAdopted(lab, out)
 	for _, m := range out {
 		p.remember(m)
 	}
@@ -177,6 +178,7 @@ func (p *Provider) writeMarker(m marker) error {
 // forgetMarker records that the jail is gone.
 func (p *Provider) forgetMarker(lab, jail string) error {
 	p.markers.Delete(lab + "/" + jail)
+	p.adopted.Delete(lab + "/" + jail)
 	if err := p.appendMarker(marker{Lab: lab, Jail: jail, Gone: true}); err != nil {
 		return fmt.Errorf("forgetting marker of jail %q: %w", jail, err)
 	}
@@ -223,6 +225,10 @@ func (p *Provider) compactMarkers(lab string, keep []marker) error {
 	}
 	if old, err := os.ReadFile(path); err == nil && bytes.Equal(old, b.Bytes()) {
 		return nil
+	}
+	// The directory is gone when someone removed it (see Adopt).
+	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
+		return err
 	}
 	return writeFileAtomic(path, b.Bytes())
 }

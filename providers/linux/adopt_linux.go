@@ -1,0 +1,62 @@
+package linux
+
+import (
+	"maps"
+	"strconv"
+
+	"github.com/netlab/netlab/plan"
+)
+
+var _ plan.Adopter = (*Provider)(nil)
+
+// Adopt implements plan.Adopter. A jail of recorded whose marker is gone
+// (its lab's markers file deleted, or the whole runtime directory) is the
+// lab's again when /run/netns holds, under its name, the namespace whose
+// inode the state recorded, and no other lab's marker claims it: the same
+// proof of ownership a marker gives. Its marker is rebuilt from the state
+// and kept in memory; Sync writes it to the markers file after an apply.
+// The values that the jail's sysctls had before netlab set them are lost
+// with the marker.
+func (p *Provider) Adopt(recorded *plan.Lab) []string {
+	if recorded == nil || checkName("lab", recorded.Name) != nil {
+		return nil
+	}
+	lab := recorded.Name
+	have, err := p.readMarkers(lab)
+	if err != nil {
+		return nil
+	}
+	var took []string
+	for _, j := range recorded.Jails {
+		if _, ok := have[j.Name]; ok || checkName("jail", j.Name) != nil {
+			continue
+		}
+		ino, err := strconv.ParseUint(j.IDs["netns_inode"], 10, 64)
+		if err != nil || ino == 0 {
+			continue
+		}
+		m := marker{Lab: lab, Jail: j.Name, Netns: ino, Hostname: hostnameOf(j), Path: j.Path,
+			Sysctl: maps.Clone(j.Sysctl)}
+		if !owns(m) || p.otherOwner(lab, j.Name) != "" {
+			continue
+		}
+		p.adopted.Store(lab+"/"+j.Name, m)
+		p.remember(m)
+		took = append(took, j.Addr)
+		p.logf("netns: adopted %s (inode %d) for lab %s from its state: its marker was gone", j.Name, ino, lab)
+	}
+	return took
+}
+
+// withAdopted adds to markers, read from lab's file, the adopted markers
+// of jails the file does not record.
+func (p *Provider) withAdopted(lab string, markers map[string]marker) map[string]marker {
+	p.adopted.Range(func(_, v any) bool {
+		m := v.(marker)
+		if _, ok := markers[m.Jail]; !ok && m.Lab == lab {
+			markers[m.Jail] = m.clone()
+		}
+		return true
+	})
+	return markers
+}

@@ -1,0 +1,98 @@
+package linux
+
+import (
+	"context"
+	"os"
+	"slices"
+	"testing"
+	"time"
+
+	"github.com/netlab/netlab/plan"
+	"github.com/vishvananda/netns"
+)
+
+// TestAdoptFromState deletes a live lab's runtime directory, markers
+// and all. A new provider sees the jails as names held by others until
+// Adopt is given the state's record; then it observes the lab as it was,
+// and after Sync the markers file is back. A namespace that was replaced
+// by hand under a recorded name, and one that another lab's marker
+// claims, are not adopted.
+func TestAdoptFromState(t *testing.T) {
+	ctx := context.Background()
+	lab := &plan.Lab{Name: "nltadopt", Links: []plan.Link{testLink("nltA1-nltA2", "nltA1", "nltA2", "10.97.5", true)}}
+	for _, n := range []string{"nltA1", "nltA2", "nltA3", "nltA4"} {
+		lab.Jails = append(lab.Jails, plan.Jail{Name: n, Addr: "jail." + n, Hostname: n + "-h", Forwarding: true})
+	}
+	lab.Sort()
+	old := newTestProvider(t, lab)
+	must(t, old.Prepare(lab))
+	must(t, applyLab(ctx, old, lab))
+	obs, err := old.Observe(ctx, lab)
+	must(t, err)
+	recorded := obs.Lab // what the state file holds after the apply
+	before := stripLive(obs.Lab)
+
+	// Someone replaces nltA3's namespace by one of the same name, and
+	// another lab claims nltA4's (as a copy of its markers file would).
+	must(t, netns.DeleteNamed("nltA3"))
+	h, err := netns.NewNamed("nltA3")
+	must(t, err)
+	h.Close()
+	t.Cleanup(func() { netns.DeleteNamed("nltA3") })
+	ms, err := old.readMarkers(lab.Name)
+	must(t, err)
+	other := ms["nltA4"]
+	other.Lab = "nltother"
+	must(t, old.writeMarker(other))
+	old.journals.close(old.markersPath("nltother"))
+	t.Cleanup(func() {
+		netns.DeleteNamed("nltA4")
+		os.RemoveAll(old.labDir("nltother"))
+	})
+
+	old.Release(lab.Name)
+	old.journals.close(old.markersPath(lab.Name))
+	must(t, os.RemoveAll(old.labDir(lab.Name)))
+	// So that the cleanup finds the lab's jails whatever happens below.
+	t.Cleanup(func() { old.Adopt(&recorded) })
+
+	p := New(Options{RunDir: old.runDir, Settle: 50 * time.Millisecond})
+	t.Cleanup(p.ns.closeAll)
+	lost, err := p.Observe(ctx, lab)
+	must(t, err)
+	if len(lost.Lab.Jails) != 0 || len(lost.Clashes) != 4 {
+		t.Fatalf("without markers observed jails %+v, clashes %+v; want none and four clashes", lost.Lab.Jails, lost.Clashes)
+	}
+
+	took := p.Adopt(&recorded)
+	if !slices.Equal(took, []string{"jail.nltA1", "jail.nltA2"}) {
+		t.Errorf("Adopt took %v, want jail.nltA1 and jail.nltA2 (nltA3 was replaced, nltA4 is another lab's)", took)
+	}
+	got, err := p.Observe(ctx, lab)
+	must(t, err)
+	var want plan.Lab
+	want.Name = lab.Name
+	for _, j := range before.Jails {
+		if j.Name == "nltA1" || j.Name == "nltA2" {
+			want.Jails = append(want.Jails, j)
+		}
+	}
+	want.Links = before.Links
+	if d := plan.Diff(&want, &got.Lab, nil); !d.Empty() {
+		t.Errorf("the adopted lab differs from the one built: %+v", d.Changes)
+	}
+	if len(got.Clashes) != 2 {
+		t.Errorf("clashes %+v, want nltA3 and nltA4", got.Clashes)
+	}
+
+	// Sync after an apply writes the adopted markers to the file.
+	keep := &plan.Lab{Name: lab.Name, Jails: want.Jails, Links: want.Links}
+	must(t, p.Sync(ctx, lab.Name, keep))
+	fresh := New(Options{RunDir: old.runDir})
+	t.Cleanup(fresh.ns.closeAll)
+	onFile, err := fresh.readMarkers(lab.Name)
+	must(t, err)
+	if len(onFile) != 2 || onFile["nltA1"].Netns == 0 || onFile["nltA2"].Hostname != "nltA2-h" {
+		t.Errorf("markers file after Sync: %+v, want nltA1 and nltA2 as recorded", onFile)
+	}
+}
