@@ -93,6 +93,9 @@ func (p *Provider) setupJail(m *marker, j plan.Jail, fd int) (*jailNS, error) {
 	if err := setForwarding(j.Forwarding); err != nil {
 		return fail(err)
 	}
+	if err := writeSysctl(icmpRateLimitKey, "0"); err != nil {
+		return fail(err)
+	}
 	if err := setSysctls(m, j.Sysctl); err != nil {
 		return fail(err)
 	}

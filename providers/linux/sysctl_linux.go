@@ -15,6 +15,16 @@ import (
 
 const forwardingKey = "net.ipv4.ip_forward"
 
+// icmpRateLimitKey limits how often Linux sends ICMP errors (time
+// exceeded, port unreachable) to any one address: one a second, in
+// bursts of six. A traceroute soon after another then shows answered
+// hops as "*", and even a phantom hop before the destination. FreeBSD
+// limits only the total rate (net.inet.icmp.icmplim), and a lab is for
+// watching packets, so CreateJail sets it to 0 (no limit per address;
+// net.ipv4.icmp_msgs_per_sec still caps the total). A lab may set it
+// with sysctl, which then wins.
+const icmpRateLimitKey = "net.ipv4.icmp_ratelimit"
+
 // readSysctl returns the value of key in the calling thread's namespace,
 // with runs of blanks folded to one space.
 func readSysctl(key string) (string, error) {
