@@ -128,6 +128,9 @@ type Clash struct {
 	Addr string
 	// Object describes what holds it (`network namespace "vm1"`).
 	Object string
+	// Owner is the other lab that owns the object, when the provider
+	// knows; empty for an object of no lab.
+	Owner string
 }
 
 // Console runs things inside a live lab's jails: the commands behind

@@ -310,6 +310,16 @@ func (s *session) observe(ctx context.Context, destroy bool) (*plan.Lab, error) 
 					"netlab never changes what it does not own: "+advice,
 					c.Addr, c.Object, s.want.Name, c.Addr),
 			}
+			if c.Owner != "" {
+				d.Summary = "Name taken by another lab"
+				otherAdvice := "rename the %s in this lab file, or destroy lab %q first."
+				if destroy {
+					otherAdvice = "destroy leaves it to that lab (%s of this lab is not live; lab %q keeps it)."
+				}
+				d.Detail = fmt.Sprintf("%s needs its name, but %s belongs to lab %q. "+
+					"netlab never changes another lab's objects: "+otherAdvice,
+					c.Addr, c.Object, c.Owner, c.Addr, c.Owner)
+			}
 			if s.src != nil {
 				if r, ok := s.src.Range(c.Addr, ""); ok {
 					d.Subject = &r

@@ -189,7 +189,11 @@ func (h *Host) Observe(ctx context.Context, want *plan.Lab) (*plan.Observation, 
 		}
 		for _, j := range want.Jails {
 			if o, ok := w.Jails[j.Name]; ok && o.Lab != want.Name {
-				obs.Clashes = append(obs.Clashes, plan.Clash{Addr: j.Addr, Object: describe("jail", j.Name, o.Lab)})
+				c := plan.Clash{Addr: j.Addr, Object: fmt.Sprintf("jail %q", j.Name), Owner: o.Lab}
+				if o.Lab == "" {
+					c.Object = describe("jail", j.Name, "")
+				}
+				obs.Clashes = append(obs.Clashes, c)
 			}
 		}
 		return nil

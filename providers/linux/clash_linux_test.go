@@ -83,7 +83,7 @@ func TestClashes(t *testing.T) {
 	}
 	want := []plan.Clash{
 		{Addr: "jail.nltC3", Object: `network namespace "nltC3"`},
-		{Addr: `jail.other["nltC4"]`, Object: `network namespace "nltC4" of lab "nltother"`},
+		{Addr: `jail.other["nltC4"]`, Object: `network namespace "nltC4"`, Owner: "nltother"},
 		{Addr: "link.nltC1-nltC2", Object: `interface "nltC2" in network namespace "nltC1"`},
 	}
 	if !slices.Equal(obs.Clashes, want) {

@@ -235,11 +235,8 @@ func (p *Provider) jailClashes(want *plan.Lab, mine map[string]bool) []plan.Clas
 		if _, err := os.Lstat(netnsPath(j.Name)); err != nil || p.ownPlaceholder(want.Name, j.Name) {
 			continue
 		}
-		obj := fmt.Sprintf("network namespace %q", j.Name)
-		if other := p.otherOwner(want.Name, j.Name); other != "" {
-			obj += fmt.Sprintf(" of lab %q", other)
-		}
-		out = append(out, plan.Clash{Addr: jailAddr(want, j.Name), Object: obj})
+		out = append(out, plan.Clash{Addr: jailAddr(want, j.Name), Object: fmt.Sprintf("network namespace %q", j.Name),
+			Owner: p.otherOwner(want.Name, j.Name)})
 	}
 	return out
 }
