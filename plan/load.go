@@ -48,6 +48,7 @@ func LoadSource(src []byte, filename string, opts LoadOptions) (*Lab, *Source, h
 	l := &loader{src: newSource(), opts: opts,
 		secretVars: map[string]*variable{}, secretLocals: map[string][]string{}}
 	lab := l.load(src, filename)
+	l.explainUntyped(l.diags)
 	diags := tidy(l.hideSecrets(l.diags))
 	if diags.HasErrors() {
 		return nil, l.src, diags
@@ -68,6 +69,8 @@ type loader struct {
 	// local values that use them, with the variables each uses; and
 	// secretUses the expressions that use them.
 	secretVars   map[string]*variable
+	// vars are the declared variables, by name.
+	vars map[string]*variable
 	secretLocals map[string][]string
 	secretUses   []secretUse
 }

@@ -110,6 +110,7 @@ func (s source) fix(name string, ty cty.Type) string {
 // the later wins), checks them and returns them, the attributes of var.
 func (l *loader) variables(blocks hcl.Blocks) map[string]cty.Value {
 	vars := make(map[string]*variable)
+	l.vars = vars
 	var order []*variable
 	for _, b := range blocks {
 		v := l.declareVariable(b)
@@ -493,4 +494,60 @@ func sortedAttributes(attrs hcl.Attributes) []*hcl.Attribute {
 	}
 	sortByPos(out, func(a *hcl.Attribute) hcl.Range { return a.Range })
 	return out
+}
+
+// explainUntyped adds, to each error about an expression that uses a
+// variable without a type whose value was set outside the lab file
+// (-var, -var-file, the environment), what that value is and where it
+// came from: the error points at the expression, while the mistake may be
+// the value, which nothing checked where it was set.
+func (l *loader) explainUntyped(diags hcl.Diagnostics) {
+	for _, d := range diags {
+		if d.Severity != hcl.DiagError || d.Expression == nil {
+			continue
+		}
+		seen := map[string]bool{}
+		for _, tr := range d.Expression.Variables() {
+			if tr.RootName() != "var" || len(tr) < 2 {
+				continue
+			}
+			attr, ok := tr[1].(hcl.TraverseAttr)
+			if !ok || seen[attr.Name] {
+				continue
+			}
+			seen[attr.Name] = true
+			v := l.vars[attr.Name]
+			if v == nil || v.ty != cty.DynamicPseudoType || !v.set || v.from.kind == fromDefault {
+				continue
+			}
+			what := "a sensitive value"
+			if !v.sensitive {
+				what = shortValue(v.value)
+			}
+			d.Detail += fmt.Sprintf(" Note: var.%s is %s, set by %s; the variable has no type, so "+
+				"nothing checked that value where it was set. Fix the value, or declare a type "+
+				"(such as type = number) to have it checked there.", v.name, what, v.from.describe(v.name))
+		}
+	}
+}
+
+// shortValue renders a variable's value for a diagnostic: a short
+// primitive as written in a lab file, anything else by its type.
+func shortValue(v cty.Value) string {
+	if !v.IsKnown() || v.IsNull() {
+		return "null"
+	}
+	switch v.Type() {
+	case cty.String:
+		s := v.AsString()
+		if len(s) > 40 {
+			s = s[:37] + "..."
+		}
+		return strconv.Quote(s)
+	case cty.Number:
+		return v.AsBigFloat().Text('g', -1)
+	case cty.Bool:
+		return strconv.FormatBool(v.True())
+	}
+	return v.Type().FriendlyName()
 }

@@ -97,6 +97,28 @@ variable "n" {
 	if lab.Description != "42" {
 		t.Errorf("description = %q, want 42", lab.Description)
 	}
+
+	// Text that is no number fails where it is used; the error says what
+	// the value is and where it was set, since nothing checked it there.
+	for _, tc := range []struct {
+		opts LoadOptions
+		want string
+	}{
+		{LoadOptions{Vars: []string{"n=abc"}}, `var.n is "abc", set by a -var option`},
+		{LoadOptions{Env: []string{"NETLAB_VAR_n=abc"}}, `var.n is "abc", set by the environment variable NETLAB_VAR_n`},
+	} {
+		_, s, diags := LoadSource([]byte(src), "x.hcl", tc.opts)
+		text := strings.Join(strings.Fields(writeDiags(s, diags)), " ")
+		if !diags.HasErrors() || !strings.Contains(text, tc.want) || !strings.Contains(text, "declare a type (such as type = number)") {
+			t.Errorf("-var n=abc:\n%s\nwant %q and the advice to declare a type", text, tc.want)
+		}
+	}
+	// A sensitive variable's value is not shown.
+	secret := strings.Replace(src, "default = 1", "default = 1\n  sensitive = true", 1)
+	_, s, diags = LoadSource([]byte(secret), "x.hcl", LoadOptions{Vars: []string{"n=hunter2"}})
+	if text := writeDiags(s, diags); !diags.HasErrors() || strings.Contains(text, "hunter2") {
+		t.Errorf("sensitive untyped variable:\n%s", text)
+	}
 }
 
 func TestVariableErrors(t *testing.T) {
