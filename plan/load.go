@@ -68,9 +68,9 @@ type loader struct {
 	// secretVars are the sensitive variables, by name; secretLocals the
 	// local values that use them, with the variables each uses; and
 	// secretUses the expressions that use them.
-	secretVars   map[string]*variable
+	secretVars map[string]*variable
 	// vars are the declared variables, by name.
-	vars map[string]*variable
+	vars         map[string]*variable
 	secretLocals map[string][]string
 	secretUses   []secretUse
 }
@@ -97,6 +97,11 @@ func (l *loader) load(src []byte, filename string) *Lab {
 		return nil
 	}
 	content, diags := file.Body.Content(fileSchema)
+	for _, d := range diags {
+		if d.Summary == "Unsupported block type" {
+			d.Detail += " A lab file holds lab, variable, locals, jail and link blocks; daemon blocks go inside a jail."
+		}
+	}
 	l.diags = append(l.diags, diags...)
 	blocks := blocksByType(content.Blocks)
 

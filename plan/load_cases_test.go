@@ -101,9 +101,9 @@ var invalidCases = map[string]expectation{
 	"syntax-error":           {summary: "Unclosed configuration block"},
 	"three-endpoints":        {summary: "Link needs exactly two jails"},
 	"unknown-attribute":      {summary: "Unsupported argument", detail: `Did you mean "forwarding"?`},
-	"unknown-block":          {summary: "Unsupported block type"},
+	"unknown-block":          {summary: "Unsupported block type", detail: "A lab file holds lab, variable, locals, jail and link blocks"},
 	"unknown-daemon":         {summary: "Unknown daemon kind"},
-	"unknown-jail":           {summary: "Unknown jail"},
+	"unknown-jail":           {summary: "Unknown jail", detail: `Declare it with jail "b" {}, or fix the name.`},
 	"wrong-type":             {summary: "Incorrect attribute value type", detail: "true or false"},
 
 	// Our own, one or more per rule.

@@ -109,11 +109,12 @@ func isAlnum(r rune) bool {
 }
 
 // suggest returns the option closest to name when it is close enough to
-// be a likely typo, or "".
+// be a likely typo, or "". An option that shares nothing with a short
+// name ("a" for "b") is no likely typo.
 func suggest(name string, options []string) string {
 	best, bestDist := "", len(name)/3+1
 	for _, o := range options {
-		if d := editDistance(name, o); d <= bestDist && (best == "" || d < bestDist) {
+		if d := editDistance(name, o); d <= bestDist && d < len(name) && (best == "" || d < bestDist) {
 			best, bestDist = o, d
 		}
 	}
