@@ -64,13 +64,13 @@ type loader struct {
 	src   *Source
 	opts  LoadOptions
 	diags hcl.Diagnostics
+	// vars are the declared variables, by name.
+	vars map[string]*variable
 
 	// secretVars are the sensitive variables, by name; secretLocals the
 	// local values that use them, with the variables each uses; and
 	// secretUses the expressions that use them.
-	secretVars map[string]*variable
-	// vars are the declared variables, by name.
-	vars         map[string]*variable
+	secretVars   map[string]*variable
 	secretLocals map[string][]string
 	secretUses   []secretUse
 }
