@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io"
 	"strings"
+	"unicode/utf8"
 
 	"github.com/hashicorp/hcl/v2"
 )
@@ -26,7 +27,7 @@ func writeDiags(w io.Writer, files map[string]*hcl.File, diags hcl.Diagnostics, 
 			}
 		}
 		if d.Detail != "" {
-			for _, line := range strings.Split(wrap(d.Detail, 76), "\n") {
+			for _, line := range strings.Split(wrap(shortenWords(d.Detail), 76), "\n") {
 				fmt.Fprintf(w, "  %s\n", line)
 			}
 		}
@@ -34,25 +35,89 @@ func writeDiags(w io.Writer, files map[string]*hcl.File, diags hcl.Diagnostics, 
 	}
 }
 
+// maxSourceWidth is how much of a source line a diagnostic shows: a
+// longer line is cut to a window around the range, marked with "...".
+const maxSourceWidth = 100
+
 func writeSourceLine(w io.Writer, src []byte, r hcl.Range, color bool, code string) {
 	lines := bytes.Split(src, []byte("\n"))
 	if r.Start.Line < 1 || r.Start.Line > len(lines) {
 		return
 	}
+	lineStart := 0
+	for _, l := range lines[:r.Start.Line-1] {
+		lineStart += len(l) + 1
+	}
 	text := strings.ReplaceAll(string(lines[r.Start.Line-1]), "\t", " ")
-	num := fmt.Sprint(r.Start.Line)
-	fmt.Fprintf(w, "  %s | %s\n", num, text)
-	start := r.Start.Column - 1
-	end := r.End.Column - 1
+	// start and end are byte offsets in text; a range without byte
+	// offsets falls back to its columns.
+	start, end := r.Start.Byte-lineStart, r.End.Byte-lineStart
+	if r.Start.Byte == 0 && r.End.Byte == 0 {
+		start, end = r.Start.Column-1, r.End.Column-1
+	}
 	if r.End.Line != r.Start.Line || end > len(text) {
 		end = len(text)
 	}
-	if start < 0 || start > len(text) {
+	num := fmt.Sprint(r.Start.Line)
+	if start < 0 || start > len(text) || end < start {
+		fmt.Fprintf(w, "  %s | %s\n", num, text)
 		return
 	}
-	width := max(end-start, 1)
-	fmt.Fprintf(w, "  %s | %s%s\n", strings.Repeat(" ", len(num)), strings.Repeat(" ", start),
+	if len(text) > maxSourceWidth {
+		lo := max(0, min(start-20, len(text)-maxSourceWidth))
+		for lo > 0 && !utf8.RuneStart(text[lo]) {
+			lo--
+		}
+		hi := min(len(text), lo+maxSourceWidth)
+		for hi < len(text) && !utf8.RuneStart(text[hi]) {
+			hi++
+		}
+		shown, shift := text[lo:hi], lo
+		if lo > 0 {
+			shown, shift = "..."+shown, lo-3
+		}
+		if hi < len(text) {
+			shown += "..."
+		}
+		text, start, end = shown, start-shift, min(end-shift, len(shown))
+	}
+	fmt.Fprintf(w, "  %s | %s\n", num, text)
+	width := max(utf8.RuneCountInString(text[start:end]), 1)
+	fmt.Fprintf(w, "  %s | %s%s\n", strings.Repeat(" ", len(num)), strings.Repeat(" ", utf8.RuneCountInString(text[:start])),
 		paint(color, code, strings.Repeat("^", width)))
+}
+
+// maxWordWidth is the longest word a diagnostic's detail shows whole;
+// paths and commands stay well under it, a value pasted by mistake may
+// not.
+const maxWordWidth = 200
+
+// shortenWords cuts each word of text longer than maxWordWidth to its
+// start and "...".
+func shortenWords(text string) string {
+	if len(text) <= maxWordWidth {
+		return text
+	}
+	var b strings.Builder
+	for i, line := range strings.Split(text, "\n") {
+		if i > 0 {
+			b.WriteByte('\n')
+		}
+		for j, word := range strings.Split(line, " ") {
+			if j > 0 {
+				b.WriteByte(' ')
+			}
+			if len(word) > maxWordWidth {
+				cut := 60
+				for cut > 0 && !utf8.RuneStart(word[cut]) {
+					cut--
+				}
+				word = word[:cut] + "..."
+			}
+			b.WriteString(word)
+		}
+	}
+	return b.String()
 }
 
 // wrap breaks text into lines of at most width columns at spaces. Each

@@ -1,0 +1,49 @@
+package main
+
+import (
+	"bytes"
+	"strings"
+	"testing"
+
+	"github.com/hashicorp/hcl/v2"
+)
+
+// TestDiagnosticOfHugeValue: a 5000-byte value on one line is shown as a
+// window of the line around the range, and the value echoed in the detail
+// is cut, so that the message stays readable.
+func TestDiagnosticOfHugeValue(t *testing.T) {
+	value := strings.Repeat("é", 2500) // two bytes each
+	line := `  hostname = "` + value + `"`
+	src := []byte("jail \"a\" {\n" + line + "\n}\n")
+	start := hcl.Pos{Line: 2, Column: 14, Byte: 24}
+	d := &hcl.Diagnostic{
+		Severity: hcl.DiagError,
+		Summary:  "Invalid hostname",
+		Detail:   `The hostname "` + value + `" is 5000 bytes long. Shorten it: /usr/local/share/some/long/path stays.`,
+		Subject:  &hcl.Range{Filename: "x.hcl", Start: start, End: hcl.Pos{Line: 2, Column: 2516, Byte: 11 + len(line)}},
+	}
+	var out bytes.Buffer
+	writeDiags(&out, map[string]*hcl.File{"x.hcl": {Bytes: src}}, hcl.Diagnostics{d}, false)
+	text := out.String()
+	if out.Len() > 1000 {
+		t.Errorf("the diagnostic is %d bytes long:\n%s", out.Len(), text)
+	}
+	lines := strings.Split(text, "\n")
+	if len(lines) < 4 || !strings.HasPrefix(lines[2], `  2 |   hostname = "éé`) || !strings.HasSuffix(lines[2], "...") {
+		t.Errorf("source line not cut to a window:\n%s", text)
+	}
+	// The carets start under the value's quote and stop at the window's
+	// end, counted in characters, not bytes.
+	shown := []rune(lines[2])
+	carets := []rune(lines[3])
+	first := strings.IndexRune(lines[3], '^')
+	if first != strings.Index(lines[2], `"`) || len(carets) > len(shown) || carets[len(carets)-1] != '^' {
+		t.Errorf("carets misplaced:\n%s\n%s", lines[2], lines[3])
+	}
+	if !strings.Contains(text, "is 5000 bytes long") || !strings.Contains(text, "/usr/local/share/some/long/path stays.") {
+		t.Errorf("the detail lost its words:\n%s", text)
+	}
+	if !strings.Contains(text, `The hostname "éé`) || !strings.Contains(text, `é..."`) && !strings.Contains(text, "é...") {
+		t.Errorf("the value in the detail is not cut:\n%s", text)
+	}
+}
