@@ -222,7 +222,14 @@ func (a *app) routesCommand() *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "routes JAIL",
 		Short: "Print a jail's kernel routing table, with where each route came from",
-		Args:  exactArgs(1),
+		Long: `Prints the IPv4 routing table that the kernel of the jail uses, one route
+a line: the destination, the gateway (with the jail that holds its
+address) or "direct", the interface, and the origin: "connected" (the
+subnet of one of the jail's links), "static" (a static route: one of the
+lab file's routes, or one added by hand), "rip" (learnt by the jail's RIP
+daemon) or "kernel" (anything else). JAIL is a jail of a live lab; -lab picks the lab when two live labs
+have a jail of that name. With -json, the routes as a JSON array.`,
+		Args: exactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			t, err := a.findJail(cmd.Context(), args[0], labFile, &f)
 			if err != nil {
