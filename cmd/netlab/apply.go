@@ -224,6 +224,21 @@ func (s *session) lock(op string) (*state.Lock, error) {
 	return l, nil
 }
 
+// unlock gives the lab's lock up. A lock file stands for a lab that
+// exists: when the lab has nothing live and its state records nothing
+// (an apply refused before it built anything, say for a name clash),
+// the file goes too, as after a destroy. Only the holder removes it,
+// while it holds it, so no other process's lock is lost (see
+// state.Lock.ReleaseAndRemove).
+func (s *session) unlock(l *state.Lock) {
+	noState := s.st == nil || s.st.Resources.Empty()
+	if s.live != nil && s.live.Empty() && noState {
+		l.ReleaseAndRemove()
+		return
+	}
+	l.Release()
+}
+
 // applyLab plans, confirms and applies; destroy plans the removal of
 // everything.
 func (s *session) applyLab(ctx context.Context, f *applyFlags, destroy bool) error {
@@ -235,7 +250,7 @@ func (s *session) applyLab(ctx context.Context, f *applyFlags, destroy bool) err
 	if err != nil {
 		return err
 	}
-	defer lock.Release()
+	defer s.unlock(lock)
 	s.applying = true
 	if err := s.prov.Preflight(ctx, s.want); err != nil {
 		return err

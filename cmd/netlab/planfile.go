@@ -90,7 +90,7 @@ func (a *app) applySaved(ctx context.Context, path string, sp *savedPlan, f *app
 	if err != nil {
 		return err
 	}
-	defer lock.Release()
+	defer s.unlock(lock)
 	s.applying = true
 
 	lineage, serial := "", uint64(0)
