@@ -225,14 +225,14 @@ func (s *session) lock(op string) (*state.Lock, error) {
 }
 
 // unlock gives the lab's lock up. A lock file stands for a lab that
-// exists: when the lab has nothing live and its state records nothing
-// (an apply refused before it built anything, say for a name clash),
-// the file goes too, as after a destroy. Only the holder removes it,
-// while it holds it, so no other process's lock is lost (see
+// exists: when the run was refused before it changed anything (say for a
+// name clash), and the lab has nothing live and its state records
+// nothing, the file goes too, as after a destroy. Only the holder removes
+// it, while it holds it, so no other process's lock is lost (see
 // state.Lock.ReleaseAndRemove).
 func (s *session) unlock(l *state.Lock) {
 	noState := s.st == nil || s.st.Resources.Empty()
-	if s.live != nil && s.live.Empty() && noState {
+	if !s.executed && s.live != nil && s.live.Empty() && noState {
 		l.ReleaseAndRemove()
 		return
 	}
@@ -311,6 +311,7 @@ func (a *app) askYes(question, skipFlag string) error {
 // up to date.
 func (s *session) execute(ctx context.Context, p *plan.Plan, parallelism int) error {
 	a := s.a
+	s.executed = true
 	st := s.st
 	if st == nil {
 		st = state.New(p.Lab, s.prov.Name())

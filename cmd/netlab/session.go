@@ -64,6 +64,8 @@ type session struct {
 	// a lab that another state file manages is then an error, not a
 	// warning.
 	applying bool
+	// executed is set once execute starts to change the lab.
+	executed bool
 }
 
 // loadLab reads and validates a lab file, printing its diagnostics.
