@@ -111,5 +111,12 @@ func (a *app) applySaved(ctx context.Context, path string, sp *savedPlan, f *app
 		return errors.New("the live lab changed since the plan was made: run plan again")
 	}
 	a.showPlan(p)
-	return s.execute(ctx, p, f.parallelism)
+	if err := s.execute(ctx, p, f.parallelism); err != nil {
+		return err
+	}
+	if p.Destroy {
+		// The lab is gone: so is its lock file, as after destroy.
+		lock.ReleaseAndRemove()
+	}
+	return nil
 }
