@@ -140,6 +140,9 @@ type Live struct {
 	Broken string `json:"broken,omitempty"`
 }
 
+// Empty reports whether the lab has no jails, links or daemons.
+func (l *Lab) Empty() bool { return len(l.Jails)+len(l.Links)+len(l.Daemons) == 0 }
+
 // Jail returns the jail named name, or nil.
 func (l *Lab) Jail(name string) *Jail {
 	i := sort.Search(len(l.Jails), func(i int) bool { return l.Jails[i].Name >= name })

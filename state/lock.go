@@ -33,13 +33,31 @@ type LockedError struct {
 	Lab    string
 	Path   string
 	Holder Holder
+	// Exited is set when the holder recorded in the lock file no longer
+	// runs on this host, yet the lock stayed held for as long as Acquire
+	// waits for it (exitGrace).
+	Exited bool
 }
 
 func (e *LockedError) Error() string {
+	if e.Exited {
+		return fmt.Sprintf("lab %q is locked by %s, which no longer runs (it exited, or is a zombie that its parent "+
+			"has not collected), yet its lock was still held after %s: make sure no netlab works on the lab, "+
+			"then `netlab force-unlock -lab-name %s %s` removes the lock",
+			e.Lab, e.Holder, exitGrace, e.Lab, e.Holder.ID)
+	}
 	return fmt.Sprintf("lab %q is locked by %s, which still runs: let it finish, or stop it with kill -INT %d; "+
 		"if it hangs, `netlab force-unlock -lab-name %s %s` removes its lock",
 		e.Lab, e.Holder, e.Holder.PID, e.Lab, e.Holder.ID)
 }
+
+// exitGrace is how long Acquire waits for the lock of a holder that no
+// longer runs. A killed netlab shows as exited (a zombie) as soon as its
+// main thread ends, but the kernel drops its lock only when the last of
+// its threads has finished the system call it was in: a few milliseconds
+// on an idle host. The wait also covers a taker that has locked the file
+// and not yet written its record over a dead holder's.
+var exitGrace = 3 * time.Second
 
 // Lock is a held lab lock. The kernel drops it when the process dies, so a
 // crash never leaves a lab locked; the holder file it leaves behind is only
@@ -64,13 +82,27 @@ func Acquire(dir, lab, operation string) (l *Lock, stale *Holder, err error) {
 	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
 		return nil, nil, fmt.Errorf("locking lab %q: %w", lab, err)
 	}
-	for attempt := 0; ; attempt++ {
+	removed := 0
+	var deadline time.Time
+	for {
 		l, stale, retry, err := tryAcquire(path, lab, operation)
-		if !retry {
+		var locked *LockedError
+		switch {
+		case retry:
+			if removed++; removed > 10 {
+				return nil, nil, fmt.Errorf("locking lab %q: the lock file %s keeps being removed", lab, path)
+			}
+		case errors.As(err, &locked) && locked.Holder.exitedHere():
+			if deadline.IsZero() {
+				deadline = time.Now().Add(exitGrace)
+			}
+			if time.Now().After(deadline) {
+				locked.Exited = true
+				return nil, nil, locked
+			}
+			time.Sleep(5 * time.Millisecond)
+		default:
 			return l, stale, err
-		}
-		if attempt == 10 {
-			return nil, nil, fmt.Errorf("locking lab %q: the lock file %s keeps being removed", lab, path)
 		}
 	}
 }
@@ -176,16 +208,24 @@ func Inspect(dir, lab string) (h *Holder, held bool, err error) {
 }
 
 // RunsHere reports whether the holder's process runs on this host: the
-// host is the one the holder recorded, and a process has its pid. Only
-// together with Inspect's held does that mean that the holder is alive:
-// alone, the pid may have been reused.
+// host is the one the holder recorded, and a process that is not a
+// zombie has its pid (a zombie has exited and only waits for its parent
+// to collect it). Only together with Inspect's held does that mean that
+// the holder is alive: alone, the pid may have been reused.
 func (h Holder) RunsHere() bool {
+	return h.here() && processRuns(h.PID)
+}
+
+// exitedHere reports whether the holder ran on this host and its process
+// no longer runs.
+func (h Holder) exitedHere() bool {
+	return h.here() && !processRuns(h.PID)
+}
+
+// here reports whether the holder recorded this host and a pid.
+func (h Holder) here() bool {
 	host, err := os.Hostname()
-	if err != nil || host != h.Host || h.PID <= 0 {
-		return false
-	}
-	err = syscall.Kill(h.PID, 0)
-	return err == nil || errors.Is(err, syscall.EPERM)
+	return err == nil && host == h.Host && h.PID > 0
 }
 
 // ForceUnlock removes the lock of a lab whose holder has the given ID,

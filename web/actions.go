@@ -257,6 +257,10 @@ func (s *Server) jailRoutes(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	jail := r.URL.Query().Get("jail")
+	if jail == "" {
+		httpError(w, http.StatusBadRequest, "the jail parameter is missing: ask for /api/routes?jail=NAME")
+		return
+	}
 	if !s.ix.Load().jails[jail] {
 		httpError(w, http.StatusNotFound, fmt.Sprintf("jail %q: %v", jail, ErrNotJail))
 		return

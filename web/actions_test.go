@@ -229,10 +229,18 @@ func TestRoutesOverHTTP(t *testing.T) {
 			body: `{"jail":"vm1","routes":[{"to":"10.0.60.0/24","via":"10.0.10.2","dev":"vm1-vm2","origin":"rip","metric":32}]}`},
 		{name: "not-in-lab", jail: "host", status: 404},
 		{name: "path-like", jail: "../vm1", status: 404},
+		// A request without a jail is malformed, not about a missing jail.
+		{name: "no-jail", status: 400,
+			body: `{"error":"the jail parameter is missing: ask for /api/routes?jail=NAME"}`},
+		{name: "empty-jail", jail: "", status: 400},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			resp, err := http.Get(h.url + "/api/routes?jail=" + tt.jail)
+			url := h.url + "/api/routes?jail=" + tt.jail
+			if tt.name == "no-jail" {
+				url = h.url + "/api/routes"
+			}
+			resp, err := http.Get(url)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -245,6 +253,51 @@ func TestRoutesOverHTTP(t *testing.T) {
 				t.Errorf("body %s, want %s", b, tt.body)
 			}
 		})
+	}
+}
+
+// TestAPIMethods checks that an API path asked with a method it does not
+// serve answers 405 with the methods it does serve, and the page's
+// security headers, rather than the page's 404.
+func TestAPIMethods(t *testing.T) {
+	want := testLab()
+	h := start(t, Options{Lab: want.Name, Provider: fakeHost(t, want), Want: want})
+	tests := []struct {
+		method, path, allow string
+	}{
+		{"GET", "/api/run", "POST"},
+		{"HEAD", "/api/run", "POST"},
+		{"PUT", "/api/run", "POST"},
+		{"DELETE", "/api/run", "POST"},
+		{"POST", "/api/routes", "GET, HEAD"},
+		{"POST", "/api/topology", "GET, HEAD"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.method+strings.ReplaceAll(tt.path, "/", "-"), func(t *testing.T) {
+			req, err := http.NewRequest(tt.method, h.url+tt.path, nil)
+			if err != nil {
+				t.Fatal(err)
+			}
+			resp, err := http.DefaultClient.Do(req)
+			if err != nil {
+				t.Fatal(err)
+			}
+			b, _ := io.ReadAll(resp.Body)
+			resp.Body.Close()
+			if resp.StatusCode != http.StatusMethodNotAllowed || resp.Header.Get("Allow") != tt.allow {
+				t.Errorf("status %d, Allow %q (%s); want 405, Allow %q",
+					resp.StatusCode, resp.Header.Get("Allow"), b, tt.allow)
+			}
+			if resp.Header.Get("X-Content-Type-Options") != "nosniff" {
+				t.Errorf("the answer lacks the security headers: %v", resp.Header)
+			}
+		})
+	}
+	// Nothing of those reached the console.
+	h.cons.mu.Lock()
+	defer h.cons.mu.Unlock()
+	if len(h.cons.calls) != 0 || len(h.cons.routesOf) != 0 {
+		t.Errorf("console used: calls %q, routes of %q", h.cons.calls, h.cons.routesOf)
 	}
 }
 

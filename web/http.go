@@ -3,6 +3,7 @@ package web
 import (
 	"embed"
 	"encoding/json"
+	"fmt"
 	"io/fs"
 	"net"
 	"net/http"
@@ -19,7 +20,7 @@ const (
 	writeTimeout = 10 * time.Second
 )
 
-func (s *Server) routes() *http.ServeMux {
+func (s *Server) routes() http.Handler {
 	mux := http.NewServeMux()
 	files, _ := fs.Sub(static, "static")
 	mux.Handle("GET /", secure(http.FileServerFS(files)))
@@ -27,7 +28,27 @@ func (s *Server) routes() *http.ServeMux {
 	mux.Handle("GET /api/topology", secure(http.HandlerFunc(s.topologyJSON)))
 	mux.Handle("GET /api/routes", secure(http.HandlerFunc(s.jailRoutes)))
 	mux.Handle("POST /api/run", secure(sameOrigin(http.HandlerFunc(s.run))))
-	return mux
+
+	// The page's "GET /" matches every path: the mux alone would answer a
+	// GET of /api/run with the page's 404, and other methods with an Allow
+	// that names GET.
+	runOnly := secure(allowOnly(http.MethodPost))
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.URL.Path == "/api/run" && r.Method != http.MethodPost {
+			runOnly.ServeHTTP(w, r)
+			return
+		}
+		mux.ServeHTTP(w, r)
+	})
+}
+
+// allowOnly answers every request with 405 and the methods that the path
+// does serve.
+func allowOnly(methods string) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Allow", methods)
+		httpError(w, http.StatusMethodNotAllowed, fmt.Sprintf("%s %s: use %s", r.Method, r.URL.Path, methods))
+	})
 }
 
 // secure sets the headers that keep the page to its own code: no inline

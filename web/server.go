@@ -56,11 +56,11 @@ type Options struct {
 // Server is the web view of one lab. Create it with New; it is safe for
 // concurrent use.
 type Server struct {
-	opts   Options
-	want   *plan.Lab
-	hub    *hub
-	ingest chan plan.Packet
-	mux    *http.ServeMux
+	opts    Options
+	want    *plan.Lab
+	hub     *hub
+	ingest  chan plan.Packet
+	handler http.Handler
 
 	mu       sync.Mutex
 	topoJSON []byte // the last topology sent
@@ -102,13 +102,13 @@ func New(opts Options) (*Server, error) {
 	s.ix.Store(&index{})
 	s.capture.Store("off")
 	s.runs.limit = make(chan struct{}, maxRuns)
-	s.mux = s.routes()
+	s.handler = s.routes()
 	return s, nil
 }
 
 // Handler returns the server's HTTP handler. The background work that
 // feeds it (topology polling, capture) runs only inside Serve.
-func (s *Server) Handler() http.Handler { return s.mux }
+func (s *Server) Handler() http.Handler { return s.handler }
 
 // Serve serves the page on l until ctx ends, with the topology poller and
 // the capture running beside it. It returns nil after ctx ends.
@@ -116,7 +116,7 @@ func (s *Server) Serve(ctx context.Context, l net.Listener) error {
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	srv := &http.Server{
-		Handler:           s.mux,
+		Handler:           s.handler,
 		ReadHeaderTimeout: 5 * time.Second,
 		BaseContext:       func(net.Listener) context.Context { return ctx },
 	}

@@ -6,8 +6,10 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"os"
 	"os/signal"
+	"path/filepath"
 	"strings"
 	"sync"
 	"syscall"
@@ -108,6 +110,9 @@ With -json, stdout carries one JSON object per line, as for apply.`,
 				file = args[0]
 			}
 			return a.withEvents(&f, false, func() error {
+				if err := labFileGone(file, f.statePath); err != nil {
+					return err
+				}
 				s, err := a.openSession(file, &f.labFlags)
 				if err != nil {
 					return err
@@ -118,6 +123,36 @@ With -json, stdout carries one JSON object per line, as for apply.`,
 	}
 	f.register(cmd)
 	return cmd
+}
+
+// labFileGone explains how destroy goes on when the lab file it was given
+// does not exist: from the state file alone, which it names when it finds
+// one where the lab file's default state would be.
+func labFileGone(file, statePath string) error {
+	if file == "" {
+		return nil
+	}
+	if _, err := os.Stat(file); !errors.Is(err, fs.ErrNotExist) {
+		return nil
+	}
+	if statePath != "" {
+		return fmt.Errorf("lab file %s does not exist: to destroy from the state file alone, "+
+			"leave the lab file out: netlab destroy -state %s", file, statePath)
+	}
+	dir := filepath.Join(filepath.Dir(file), ".netlab")
+	found, _ := filepath.Glob(filepath.Join(dir, "*.state.json"))
+	switch len(found) {
+	case 0:
+		return fmt.Errorf("lab file %s does not exist, and no state file is in %s: "+
+			"destroy works from the lab's state file alone with netlab destroy -state PATH "+
+			"(by default .netlab/LAB.state.json beside the lab file)", file, dir)
+	case 1:
+		return fmt.Errorf("lab file %s does not exist: destroy works from the lab's state file alone: "+
+			"netlab destroy -state %s", file, found[0])
+	}
+	return fmt.Errorf("lab file %s does not exist: destroy works from the lab's state file alone, "+
+		"and %s holds %d: %s; name the lab's with netlab destroy -state %s",
+		file, dir, len(found), strings.Join(found, ", "), filepath.Join(dir, "LAB.state.json"))
 }
 
 // withEvents runs an apply or destroy. With -json, stdout carries only
@@ -189,6 +224,21 @@ func (s *session) lock(op string) (*state.Lock, error) {
 	return l, nil
 }
 
+// unlock gives the lab's lock up. A lock file stands for a lab that
+// exists: when the run was refused before it changed anything (say for a
+// name clash), and the lab has nothing live and its state records
+// nothing, the file goes too, as after a destroy. Only the holder removes
+// it, while it holds it, so no other process's lock is lost (see
+// state.Lock.ReleaseAndRemove).
+func (s *session) unlock(l *state.Lock) {
+	noState := s.st == nil || s.st.Resources.Empty()
+	if !s.executed && s.live != nil && s.live.Empty() && noState {
+		l.ReleaseAndRemove()
+		return
+	}
+	l.Release()
+}
+
 // applyLab plans, confirms and applies; destroy plans the removal of
 // everything.
 func (s *session) applyLab(ctx context.Context, f *applyFlags, destroy bool) error {
@@ -200,7 +250,7 @@ func (s *session) applyLab(ctx context.Context, f *applyFlags, destroy bool) err
 	if err != nil {
 		return err
 	}
-	defer lock.Release()
+	defer s.unlock(lock)
 	s.applying = true
 	if err := s.prov.Preflight(ctx, s.want); err != nil {
 		return err
@@ -261,6 +311,7 @@ func (a *app) askYes(question, skipFlag string) error {
 // up to date.
 func (s *session) execute(ctx context.Context, p *plan.Plan, parallelism int) error {
 	a := s.a
+	s.executed = true
 	st := s.st
 	if st == nil {
 		st = state.New(p.Lab, s.prov.Name())

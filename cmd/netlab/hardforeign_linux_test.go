@@ -3,6 +3,8 @@
 package main
 
 import (
+	"errors"
+	"io/fs"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -10,6 +12,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/netlab/netlab/state"
 )
 
 // says reports whether text holds phrase, however diagnostics wrapped
@@ -70,6 +74,14 @@ func TestForeignNamespaces(t *testing.T) {
 				t.Errorf("want exit 1 naming the namespace:\n%s", r)
 			}
 		}
+		// The lab was never built: the refused apply leaves no lock file
+		// (nor anything else) behind.
+		if _, err := os.Stat(state.LockPath(l.runDir, l.name)); !errors.Is(err, fs.ErrNotExist) {
+			t.Errorf("the refused apply left the lock file of a lab never built: %v", err)
+		}
+		if left, _ := os.ReadDir(l.runDir); len(left) > 1 || len(left) == 1 && left[0].Name() != "locks" {
+			t.Errorf("the refused apply left %v in the runtime directory", left)
+		}
 		if r := l.run("destroy", "-auto-approve", l.file); r.code != 0 {
 			t.Errorf("destroy beside a foreign namespace:\n%s", r)
 		}
@@ -100,6 +112,10 @@ func TestForeignNamespaces(t *testing.T) {
 		}
 		if after := l.observeHost(); after.String() != before.String() {
 			t.Errorf("the failed apply changed the lab:\nbefore:\n%s\nafter:\n%s", before, after)
+		}
+		// The lab is live: its lock file stays.
+		if _, err := os.Stat(state.LockPath(l.runDir, l.name)); err != nil {
+			t.Errorf("the refused apply removed the lock file of a live lab: %v", err)
 		}
 		if r := l.run("destroy", "-auto-approve", l.file); r.code != 0 || !says(r.stderr, "destroy leaves it alone") {
 			t.Errorf("destroy with a foreign namespace named in the file:\n%s", r)

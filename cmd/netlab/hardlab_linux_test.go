@@ -235,20 +235,26 @@ func (l *hardLab) assertHost(when string, want labShape) {
 
 // jailPrefix starts the jail names of these tests: "h" and two letters
 // from the process id, so that two runs of the tests on one host (from
-// two checkouts) do not take each other's names.
+// two checkouts) do not take each other's names. NETLAB_TEST_PREFIX, when
+// set, replaces it, for a host where names of a given form are reserved
+// for whoever runs the tests.
 var jailPrefix = func() string {
+	if p := os.Getenv("NETLAB_TEST_PREFIX"); p != "" {
+		return p
+	}
 	pid := os.Getpid()
 	return fmt.Sprintf("h%c%c", 'a'+pid%26, 'a'+pid/26%26)
 }()
 
 // labName gives a lab of these tests a name of its own per run too: the
 // lab's name tags what it owns across runtime directories (hosts files,
-// for one), so two runs must not share it.
+// for one), so two runs must not share it. It starts with the prefix, as
+// the jail names do.
 func labName(base string) string {
-	if strings.HasSuffix(base, "-"+jailPrefix) {
+	if strings.HasPrefix(base, jailPrefix+"-") {
 		return base
 	}
-	return base + "-" + jailPrefix
+	return jailPrefix + "-" + base
 }
 
 // jailName is the name of the demo lab's jail i (1 to 9).

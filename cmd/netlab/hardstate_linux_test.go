@@ -5,7 +5,9 @@ package main
 import (
 	"bytes"
 	"encoding/json"
+	"fmt"
 	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 
@@ -163,4 +165,42 @@ func editState(t *testing.T, data []byte, change func(map[string]any)) []byte {
 		t.Fatal(err)
 	}
 	return out
+}
+
+// pairLab builds a lab of the test's own: two jails and a link between
+// them.
+func pairLab(t *testing.T, name string) (l *hardLab, a, b string) {
+	t.Helper()
+	roottest.Need(t)
+	a, b = jailPrefix+"p1", jailPrefix+"p2"
+	src := fmt.Sprintf("lab %q {}\n\njail %q {}\njail %q {}\n\nlink %q {\n  between = [%q, %q]\n  subnet  = \"10.0.10.0/24\"\n}\n",
+		labName(name), a, b, a+"-"+b, a, b)
+	shape := labShape{jails: []string{a, b}, links: map[string][2]string{a + "-" + b: {a, b}}}
+	return newHardLab(t, buildNetlab(t), name, src, shape), a, b
+}
+
+// TestSavedDestroyPlanRefusedAfterLiveChange saves a destroy plan, then
+// changes the live lab by hand: applying the plan is refused, as for any
+// saved plan, and the lab stays; a fresh destroy plan applies.
+func TestSavedDestroyPlanRefusedAfterLiveChange(t *testing.T) {
+	l, a, b := pairLab(t, "hardsaved")
+	l.apply()
+	saved := filepath.Join(l.dir, "d.plan")
+	l.must("plan", "-destroy", "-out", saved, l.file)
+
+	ip(t, "-n", a, "link", "set", b, "down")
+	before := l.observeHost()
+	r := l.run("apply", saved)
+	if r.code != 1 || !says(r.stderr, "the live lab changed since the plan was made") {
+		t.Errorf("want the saved destroy plan refused:\n%s", r)
+	}
+	if after := l.observeHost(); after.String() != before.String() {
+		t.Fatalf("the refused plan changed the lab:\nbefore:\n%s\nafter:\n%s", before, after)
+	}
+
+	l.must("plan", "-destroy", "-out", saved, l.file)
+	if r := l.must("apply", saved); !strings.Contains(r.stdout, "3 destroyed") {
+		t.Errorf("the fresh destroy plan:\n%s", r)
+	}
+	l.assertGone("a fresh destroy plan applied")
 }

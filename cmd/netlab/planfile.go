@@ -8,7 +8,6 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
-	"reflect"
 
 	"github.com/netlab/netlab/plan"
 	"github.com/netlab/netlab/state"
@@ -91,7 +90,7 @@ func (a *app) applySaved(ctx context.Context, path string, sp *savedPlan, f *app
 	if err != nil {
 		return err
 	}
-	defer lock.Release()
+	defer s.unlock(lock)
 	s.applying = true
 
 	lineage, serial := "", uint64(0)
@@ -108,23 +107,16 @@ func (a *app) applySaved(ctx context.Context, path string, sp *savedPlan, f *app
 	if err != nil {
 		return err
 	}
-	if !sameChanges(p.Changes, sp.Changes) {
+	if !plan.SameChanges(p.Changes, sp.Changes) {
 		return errors.New("the live lab changed since the plan was made: run plan again")
 	}
 	a.showPlan(p)
-	return s.execute(ctx, p, f.parallelism)
-}
-
-// sameChanges compares what two plans would do, ignoring live identifiers.
-func sameChanges(a, b []plan.Change) bool {
-	if len(a) != len(b) {
-		return false
+	if err := s.execute(ctx, p, f.parallelism); err != nil {
+		return err
 	}
-	for i := range a {
-		if a[i].Addr != b[i].Addr || a[i].Action != b[i].Action || a[i].Reason != b[i].Reason ||
-			!reflect.DeepEqual(a[i].Attrs, b[i].Attrs) {
-			return false
-		}
+	if p.Destroy {
+		// The lab is gone: so is its lock file, as after destroy.
+		lock.ReleaseAndRemove()
 	}
-	return true
+	return nil
 }

@@ -65,6 +65,8 @@ type session struct {
 	// a lab that another state file manages is then an error, not a
 	// warning.
 	applying bool
+	// executed is set once execute starts to change the lab.
+	executed bool
 }
 
 // loadLab reads and validates a lab file, printing its diagnostics.
@@ -294,6 +296,9 @@ func (s *session) observe(ctx context.Context, destroy bool) (*plan.Lab, error) 
 	if err != nil {
 		return nil, rootHint(wrapOnce(err, "reading the live", fmt.Sprintf("lab %q", s.want.Name)))
 	}
+	// Known even when clashes stop the run: then unlock can tell that the
+	// lab has nothing live.
+	s.live = &obs.Lab
 	if len(obs.Clashes) > 0 {
 		// A destroy creates nothing, so a clash only means that it
 		// leaves the object alone, as it would anyway.
