@@ -2,7 +2,10 @@ package linux
 
 import (
 	"context"
+	"errors"
+	"io/fs"
 	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 
@@ -83,5 +86,39 @@ func TestSharedHostsFile(t *testing.T) {
 	}
 	if ino("nltH2") != shared || strings.Contains(read("nltH2"), "127.0.1.1") {
 		t.Errorf("the shared file changed inode or took nltH1's own line:\n%s", read("nltH2"))
+	}
+}
+
+// TestHostsFileWrittenWhole: a hosts file is created under a temporary
+// name and linked into place whole, so a crash cannot leave an untagged
+// file; a temporary file a crash left is written over and then removed.
+func TestHostsFileWrittenWhole(t *testing.T) {
+	ctx := context.Background()
+	lab := &plan.Lab{Name: "nlthw", Jails: []plan.Jail{{Name: "nltW1", Addr: "jail.nltW1", Hostname: "nltW1"}}}
+	p := newTestProvider(t, lab)
+	if err := os.MkdirAll(hostsDir, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	stale := hostsTempPath("nltW1")
+	if err := os.WriteFile(stale, []byte("half a file"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { os.Remove(stale) })
+	if err := applyLab(ctx, p, lab); err != nil {
+		t.Fatal(err)
+	}
+	b, err := os.ReadFile(hostsPath("nltW1"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if tag, ok := parseHostsTag(b); !ok || !tag.owns(lab.Name, "nltW1") {
+		t.Errorf("hosts file not tagged for the lab:\n%s", b)
+	}
+	if _, err := os.Stat(stale); !errors.Is(err, fs.ErrNotExist) {
+		t.Errorf("temporary file %s left: %v", stale, err)
+	}
+	entries, _ := os.ReadDir(filepath.Dir(hostsPath("nltW1")))
+	if len(entries) != 1 {
+		t.Errorf("/etc/netns/nltW1 holds %d entries, want only hosts", len(entries))
 	}
 }

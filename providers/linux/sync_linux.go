@@ -160,22 +160,27 @@ func (p *Provider) addHosts(files *hostsFiles, jail string, shared *string) erro
 	return nil
 }
 
-// createHosts writes a new hosts file; it fails if one exists.
+// createHosts writes a new hosts file; it fails if one exists. The file
+// is written whole under a temporary name and then linked to its own, so
+// that a crash never leaves a hosts file without netlab's tag, which the
+// next apply would take for someone else's. The temporary name is beside
+// the jails' directories, where `ip netns exec` does not look.
 func (p *Provider) createHosts(path string, content []byte) error {
-	f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o644)
-	if err != nil {
-		return fmt.Errorf("writing %s: %w", path, err)
+	tmp := hostsTempPath(filepath.Base(filepath.Dir(path)))
+	err := os.WriteFile(tmp, content, 0o644)
+	if err == nil {
+		err = os.Link(tmp, path)
 	}
-	_, err = f.Write(content)
-	if cerr := f.Close(); err == nil {
-		err = cerr
-	}
+	os.Remove(tmp)
 	if err != nil {
 		return fmt.Errorf("writing %s: %w", path, err)
 	}
 	p.logf("hosts: wrote %s", path)
 	return nil
 }
+
+// hostsTempPath is where createHosts writes jail's hosts file first.
+func hostsTempPath(jail string) string { return filepath.Join(hostsDir, "."+jail+".hosts.tmp") }
 
 // removeStaleHosts removes the hosts files netlab wrote for lab's jails
 // that keep is not true for, with their directories once empty. One
@@ -200,6 +205,7 @@ func (p *Provider) removeStaleHosts(lab string, keep map[string]bool) error {
 // removeHosts removes the jail's hosts file if netlab wrote it for lab,
 // and the directory once it is empty.
 func (p *Provider) removeHosts(lab, jail string) error {
+	os.Remove(hostsTempPath(jail)) // what a crash in createHosts left
 	path := hostsPath(jail)
 	b, err := os.ReadFile(path)
 	if errors.Is(err, fs.ErrNotExist) {
