@@ -96,7 +96,7 @@ func (x *Exec) Run(ctx context.Context, argv ...string) ([]byte, error) {
 			status = err.Error()
 		}
 		if died > 0 {
-			status += fmt.Sprintf(", started again after %d deaths before exec", died)
+			status += fmt.Sprintf(", started again: %d start(s) killed before exec", died)
 		}
 		fmt.Fprintf(x.Log, "exec: %s (%s, %s)\n", Quote(argv), time.Since(start).Round(time.Microsecond), status)
 	}

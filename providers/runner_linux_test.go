@@ -107,7 +107,7 @@ func hammer(t *testing.T) {
 type deathLog struct{ restarted int }
 
 func (l *deathLog) Write(b []byte) (int, error) {
-	if strings.Contains(string(b), "deaths before exec") {
+	if strings.Contains(string(b), "killed before exec") {
 		l.restarted++
 	}
 	return len(b), nil

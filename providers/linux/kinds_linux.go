@@ -138,7 +138,7 @@ func (p *Provider) startCommand(s *daemonSpec) error {
 		return fmt.Errorf("starting %s: %w", providers.Quote(argv), err)
 	}
 	if died > 0 {
-		p.logf("exec: %s: started again after %d deaths before exec", providers.Quote(argv), died)
+		p.logf("exec: %s: started again, %d start(s) killed before exec", providers.Quote(argv), died)
 	}
 	exited := make(chan struct{})
 	go func() {

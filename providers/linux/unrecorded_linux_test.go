@@ -13,6 +13,7 @@ import (
 	"testing"
 
 	"github.com/netlab/netlab/plan"
+	"golang.org/x/sys/unix"
 )
 
 // These tests remove a running daemon's files as `rm -r RUNDIR/LAB/JAIL`
@@ -214,5 +215,37 @@ func TestUnrecordedSSHDLookalike(t *testing.T) {
 	}
 	if !alive(cmd) {
 		t.Errorf("DestroyJail killed pid %d, which is not the lab's", cmd.Process.Pid)
+	}
+}
+
+// TestDaemonsLeadTheirSessions checks that every kind of daemon runs
+// detached, in a session of its own: no signal for netlab's process
+// group or terminal, such as a ^C, reaches it.
+func TestDaemonsLeadTheirSessions(t *testing.T) {
+	ctx := context.Background()
+	lookPath(t, "bird")
+	lookPath(t, "sshd")
+	lab := unrecordedLab(unrecordedKinds()...)
+	p := newTestProvider(t, lab)
+	if _, err := p.CreateJail(ctx, lab.Name, lab.Jails[0]); err != nil {
+		t.Fatal(err)
+	}
+	own, err := unix.Getsid(0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, d := range lab.Daemons {
+		started, err := p.StartDaemon(ctx, lab.Name, d)
+		if err != nil {
+			t.Fatal(err)
+		}
+		pid, _ := strconv.Atoi(started.IDs["pid"])
+		sid, err := unix.Getsid(pid)
+		if err != nil {
+			t.Fatalf("%s: %v", d.Kind, err)
+		}
+		if sid != pid || sid == own {
+			t.Errorf("%s pid %d runs in session %d, want a session of its own (netlab's is %d)", d.Kind, pid, sid, own)
+		}
 	}
 }
