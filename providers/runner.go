@@ -74,18 +74,29 @@ func (x *Exec) Run(ctx context.Context, argv ...string) ([]byte, error) {
 	if len(argv) == 0 {
 		return nil, fmt.Errorf("running a command: empty argv")
 	}
-	cmd := exec.CommandContext(ctx, argv[0], argv[1:]...)
-	cmd.Env = append(append(os.Environ(), "LC_ALL=C"), x.Env...)
-	ownProcessGroup(cmd)
 	var stdout, stderr bytes.Buffer
-	cmd.Stdout, cmd.Stderr = &stdout, &stderr
+	newCmd := func() *exec.Cmd {
+		cmd := exec.CommandContext(ctx, argv[0], argv[1:]...)
+		cmd.Env = append(append(os.Environ(), "LC_ALL=C"), x.Env...)
+		ownProcessGroup(cmd)
+		stdout.Reset()
+		stderr.Reset()
+		cmd.Stdout, cmd.Stderr = &stdout, &stderr
+		return cmd
+	}
 
 	start := time.Now()
-	err := cmd.Run()
+	cmd, died, err := Launch(newCmd)
+	if err == nil {
+		err = cmd.Wait()
+	}
 	if x.Log != nil {
 		status := "exit 0"
 		if err != nil {
 			status = err.Error()
+		}
+		if died > 0 {
+			status += fmt.Sprintf(", started again: %d start(s) killed before exec", died)
 		}
 		fmt.Fprintf(x.Log, "exec: %s (%s, %s)\n", Quote(argv), time.Since(start).Round(time.Microsecond), status)
 	}

@@ -194,9 +194,9 @@ func (a *app) showPlan(p *plan.Plan) {
 	plan.Style{Color: a.color(out)}.Render(out, p)
 }
 
-// interruptible returns a context cancelled by SIGINT or SIGTERM. After
-// the first signal the default action is restored, so a second one stops
-// netlab at once.
+// interruptible returns a context cancelled by SIGINT or SIGTERM. A
+// moment after the first signal (repeatWindow) the default action is
+// restored, so that a second one stops netlab at once.
 func interruptible(parent context.Context) (context.Context, func()) {
 	ctx, cancel := context.WithCancel(parent)
 	ch := make(chan os.Signal, 1)
@@ -204,13 +204,24 @@ func interruptible(parent context.Context) (context.Context, func()) {
 	go func() {
 		select {
 		case <-ch:
-			signal.Stop(ch)
 			cancel()
+			// Repeats that arrive meanwhile wait in ch, or are dropped
+			// while it is full.
+			time.Sleep(repeatWindow)
+			signal.Stop(ch)
 		case <-ctx.Done():
 		}
 	}()
 	return ctx, func() { signal.Stop(ch); cancel() }
 }
+
+// repeatWindow is how long after an interrupt another one counts as the
+// same. One interrupt can reach netlab twice: timeout(1), for one, sends
+// its signal to netlab and then to netlab's process group, and a kill
+// of a shell's job may do the same. Were the second taken for a person's
+// second ^C, it would end netlab in the middle of the changes that the
+// first lets it finish, reporting nothing.
+const repeatWindow = 250 * time.Millisecond
 
 // lock takes the lab's host-wide lock, warning about a stale one.
 func (s *session) lock(op string) (*state.Lock, error) {
@@ -374,7 +385,7 @@ func (s *session) execute(ctx context.Context, p *plan.Plan, parallelism int) er
 	}
 
 	if applyErr != nil {
-		errs := flatten(applyErr)
+		errs := interruptionFirst(flatten(applyErr))
 		for i := range errs {
 			errs[i] = a.secrets.redactErr(stepMessage(errs[i], p.Destroy))
 			fmt.Fprintf(a.stderr, "%s %v\n", paint(color, "31", "Error:"), errs[i])

@@ -132,3 +132,59 @@ func TestCrashDuringDestroy(t *testing.T) {
 		})
 	}
 }
+
+// TestGroupInterruptDuringDaemons interrupts the demo lab's apply while
+// its daemons start, the way timeout(1) does and a terminal's ^C reaches
+// netlab: SIGINT to netlab, then to its process group, which holds for an
+// instant each host command netlab is forking. Each run must end either
+// complete or reported as interrupted (exit 1, "apply interrupted" first,
+// the -json error marked interrupted), with no step failed and netlab
+// not killed; destroy then leaves nothing.
+func TestGroupInterruptDuringDaemons(t *testing.T) {
+	roottest.Need(t)
+	src, shape := demoLab("dxgroupint", "dx"+jailPrefix[1:])
+	lab := newHardLab(t, buildNetlab(t), "dxgroupint", src, shape)
+	// Steps 18 to 35 start the 18 daemons, ten at a time.
+	for _, k := range []int{18, 19, 21, 24, 27, 30, 33} {
+		t.Run(fmt.Sprintf("after-%02d", k), func(t *testing.T) {
+			l := lab.with(t)
+			t.Cleanup(l.sweep)
+			r := l.runEnv([]string{fmt.Sprintf("%s=GROUPINT:%d", testSignalEnv, k)},
+				"apply", "-json", "-auto-approve", l.file)
+			checkInterruptedJSON(t, r)
+			l.destroy()
+			l.assertGone("destroy after the interrupted apply")
+		})
+	}
+}
+
+// checkInterruptedJSON checks how an apply -json that SIGINT reached
+// ended: complete, or interrupted as docs/json.md says, never with a
+// failed step or killed by the signal.
+func checkInterruptedJSON(t *testing.T, r result) {
+	t.Helper()
+	if r.signal != 0 {
+		t.Fatalf("netlab was killed by %v instead of finishing the changes in flight:\n%s", r.signal, r)
+	}
+	if strings.Contains(r.stdout, `"result":"failed"`) {
+		t.Fatalf("a step failed:\n%s", r)
+	}
+	lines := strings.Split(strings.TrimSpace(r.stdout), "\n")
+	last := lines[len(lines)-1]
+	switch r.code {
+	case 0:
+		if !strings.Contains(last, `"type":"summary"`) {
+			t.Fatalf("exit 0 without a summary last:\n%s", r)
+		}
+	case 1:
+		if !strings.Contains(last, `"type":"error"`) || !strings.Contains(last, `"interrupted":true`) ||
+			!strings.Contains(last, `"message":"apply interrupted`) {
+			t.Fatalf("want an error event marked interrupted, its message starting with \"apply interrupted\":\n%s", r)
+		}
+		if !strings.Contains(r.stderr, "Error: apply interrupted") {
+			t.Fatalf("stderr does not say first that the apply was interrupted:\n%s", r)
+		}
+	default:
+		t.Fatalf("want exit 0 or 1:\n%s", r)
+	}
+}

@@ -13,6 +13,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/netlab/netlab/internal/roottest"
 )
 
 // withDaemon adds a daemon block to a jail of a demo lab's source, and
@@ -135,4 +137,60 @@ func TestDaemonArgvReachesNoShell(t *testing.T) {
 	if _, err := os.Stat(marker); err == nil {
 		t.Errorf("a shell ran the daemon's arguments: %s exists", marker)
 	}
+}
+
+// TestDaemonFilesRemoved removes daemons' runtime files by hand while
+// they run: all of one jail's (`rm -r` of its directory, which keeps
+// only the busy UTS mount point) and the record and pid file of
+// another's sshd. The plan replaces each running daemon, saying why
+// rather than "not running"; apply starts no second sshd beside the old
+// one (which failed with "Address already in use") and leaves the lab
+// clean; and destroy leaves no daemon behind.
+func TestDaemonFilesRemoved(t *testing.T) {
+	roottest.Need(t)
+	prefix := "dx" + jailPrefix[1:]
+	jail := func(i int) string { return prefix + strconv.Itoa(i) }
+	src, shape := demoLab("dxfiles", prefix)
+	l := newHardLab(t, buildNetlab(t), "dxfiles", src, shape)
+	src, shape = withDaemon(src, shape, jail(4), "sleeper", "  daemon \"sleeper\" {\n    command = [\"sleep\", \"3600\"]\n  }\n")
+	l.write(src, shape)
+	l.apply()
+	before := l.observeHost()
+
+	dir := filepath.Join(l.runDir, l.name, jail(4))
+	files, _ := filepath.Glob(filepath.Join(dir, "*"))
+	for _, f := range files {
+		if filepath.Base(f) != "uts" {
+			os.Remove(f)
+		}
+	}
+	for _, ext := range []string{"daemon", "pid"} {
+		os.Remove(filepath.Join(l.runDir, l.name, jail(7), "sshd."+ext))
+	}
+
+	r := l.plan()
+	lost := [][2]string{{jail(4), "rip"}, {jail(4), "sshd"}, {jail(4), "sleeper"}, {jail(7), "sshd"}}
+	for _, d := range lost {
+		if !says(r.stdout, fmt.Sprintf("# daemon.%s.%s must be replaced (pid", d[0], d[1])) {
+			t.Errorf("plan does not replace daemon.%s.%s", d[0], d[1])
+		}
+	}
+	if r.code != 2 || says(r.stdout, "not running") || !says(r.stdout, "Plan: 4 to add, 0 to change, 4 to destroy.") {
+		t.Fatalf("plan after removing the daemons' files:\n%s", r)
+	}
+	l.apply()
+	l.assertClean("apply after removing the daemons' files")
+	after := l.observeHost()
+	for _, d := range lost {
+		old, now := l.daemonProcs(before, d[0], d[1]), l.daemonProcs(after, d[0], d[1])
+		if len(old) != 1 || len(now) != 1 || old[0].pid == now[0].pid {
+			t.Errorf("daemon.%s.%s: processes %v before, %v after; want one, replaced", d[0], d[1], old, now)
+		}
+	}
+
+	// Destroy stops a daemon whose files are gone too.
+	os.Remove(filepath.Join(l.runDir, l.name, jail(7), "sshd.daemon"))
+	os.Remove(filepath.Join(l.runDir, l.name, jail(7), "sshd.pid"))
+	l.destroy()
+	l.assertGone("destroy after removing a daemon's files")
 }

@@ -33,6 +33,25 @@ func stepMessage(err error, destroy bool) error {
 	return err
 }
 
+// interruptionFirst puts plan.ErrInterrupted, if errs holds it, before
+// the errors of the steps that failed, keeping their order: an apply
+// that a signal interrupted says so first (docs/json.md: the message
+// then starts with "apply interrupted"), whatever else went wrong.
+func interruptionFirst(errs []error) []error {
+	out := make([]error, 0, len(errs))
+	for _, err := range errs {
+		if errors.Is(err, plan.ErrInterrupted) {
+			out = append(out, err)
+		}
+	}
+	for _, err := range errs {
+		if !errors.Is(err, plan.ErrInterrupted) {
+			out = append(out, err)
+		}
+	}
+	return out
+}
+
 // rewordedError is err with a message of its own.
 type rewordedError struct {
 	msg string

@@ -2,6 +2,7 @@ package main
 
 import (
 	"errors"
+	"strings"
 	"testing"
 
 	"github.com/netlab/netlab/plan"
@@ -79,5 +80,27 @@ func TestWrapDetail(t *testing.T) {
 		"/a/path/longer/than/the/width/alone"
 	if got := wrap(text, 16); got != want {
 		t.Errorf("wrap =\n%s\nwant\n%s", got, want)
+	}
+}
+
+// TestInterruptionFirst checks that an interrupted apply whose steps
+// also failed names the interruption first, so that its message starts
+// with "apply interrupted" as docs/json.md promises.
+func TestInterruptionFirst(t *testing.T) {
+	a := &plan.StepError{Addr: "daemon.r1.a", Op: "starting daemon", Err: errors.New("exited at once")}
+	b := &plan.StepError{Addr: "daemon.r2.b", Op: "starting daemon", Err: errors.New("exited at once")}
+	got := interruptionFirst(flatten(errors.Join(a, b, plan.ErrInterrupted)))
+	if len(got) != 3 || got[0] != plan.ErrInterrupted || got[1] != a || got[2] != b {
+		t.Fatalf("interruptionFirst = %v, want the interruption, then the steps in their order", got)
+	}
+	err := &applyFailed{errs: got}
+	if msg := stepMessage(err.errs[0], false).Error(); !strings.HasPrefix(msg, "apply interrupted") {
+		t.Errorf("first message %q does not start with \"apply interrupted\"", msg)
+	}
+	if !strings.HasPrefix(err.Error(), "apply interrupted") {
+		t.Errorf("apply's error %q does not start with \"apply interrupted\"", err)
+	}
+	if got := interruptionFirst([]error{a}); len(got) != 1 || got[0] != a {
+		t.Errorf("interruptionFirst without an interruption = %v", got)
 	}
 }

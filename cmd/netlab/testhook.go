@@ -13,20 +13,23 @@ import (
 // and "STOP:5" SIGSTOP. Step 0 is before the first step starts. Unset or
 // malformed, it does nothing. It exists for tests only.
 //
-// SIGINT goes to netlab alone, not to its process group as a terminal's
-// ^C does: the host commands run in groups of their own, but a command
-// being forked is still in netlab's group for an instant (until the
-// child's setpgid), and a ^C landing then would make the test flaky.
+// "INT" sends SIGINT to netlab alone; "GROUPINT" sends it to netlab and
+// then to netlab's process group, as timeout(1) does and as a terminal's
+// ^C reaches the group: also to a host command in the instant after its
+// fork, before it leaves the group (see providers.Launch). A test that
+// uses GROUPINT runs netlab in a process group of its own.
 const testSignalEnv = "NETLAB_TEST_SIGNAL_AFTER"
 
 // testSignal is the parsed hook; the zero value never fires.
 type testSignal struct {
 	sig   syscall.Signal
+	group bool
 	after int
 }
 
 var testSignals = map[string]syscall.Signal{
 	"KILL": syscall.SIGKILL, "INT": syscall.SIGINT, "STOP": syscall.SIGSTOP,
+	"GROUPINT": syscall.SIGINT,
 }
 
 func testSignalFromEnv() testSignal {
@@ -35,7 +38,7 @@ func testSignalFromEnv() testSignal {
 	if !ok || err != nil || after < 0 || testSignals[name] == 0 {
 		return testSignal{}
 	}
-	return testSignal{sig: testSignals[name], after: after}
+	return testSignal{sig: testSignals[name], group: name == "GROUPINT", after: after}
 }
 
 // at fires the hook when done steps have completed. The signal goes to
@@ -44,5 +47,8 @@ func testSignalFromEnv() testSignal {
 func (h testSignal) at(done int) {
 	if h.sig != 0 && done == h.after {
 		signalSelf(h.sig)
+		if h.group {
+			syscall.Kill(0, h.sig)
+		}
 	}
 }

@@ -237,10 +237,9 @@ func (p *Provider) daemonPid(s daemonSpec) int {
 
 // daemonProcs returns the live processes of a daemon that its record may
 // not name: first the process its own pid file names while it runs the
-// daemon's config file (the daemon itself, once it has detached; sshd
-// overwrites its environment with its process title, so only this finds
-// it), then those that carry its tag (a command, or a forking daemon
-// still starting).
+// daemon's config file (the daemon itself, once it has detached), then
+// those that carry its tag (a command, a forking daemon still starting,
+// or one whose pid file is gone; see scanTagged).
 func (p *Provider) daemonProcs(lab, jail, daemon string) []procStat {
 	var out []procStat
 	if st, ok := p.pidFileProc(lab, jail, daemon); ok {
@@ -423,7 +422,8 @@ func (p *Provider) logTail(s *daemonSpec) string {
 
 // StopDaemon implements plan.Provider: SIGTERM to the tracked pid, SIGKILL
 // if it lingers. A daemon that already died is cleaned up without error;
-// one that was never started is fs.ErrNotExist.
+// one whose record is gone is stopped if it runs (see daemonProcs); one
+// that was never started is fs.ErrNotExist.
 func (p *Provider) StopDaemon(ctx context.Context, lab string, d plan.Daemon) error {
 	if err := checkNames(lab, d.Jail); err != nil {
 		return err
@@ -432,6 +432,11 @@ func (p *Provider) StopDaemon(ctx context.Context, lab string, d plan.Daemon) er
 		return err
 	}
 	s, err := p.readSpec(lab, d.Jail, d.Name)
+	if errors.Is(err, fs.ErrNotExist) && len(p.daemonProcs(lab, d.Jail, d.Name)) > 0 {
+		// The record was removed outside netlab, but the daemon runs:
+		// stopSpec finds it as it finds one whose start was cut short.
+		s, err = daemonSpec{Lab: lab, Jail: d.Jail, Name: d.Name, Kind: d.Kind}, nil
+	}
 	if err != nil {
 		return fmt.Errorf("stopping daemon %s in jail %q: %w", d.Name, d.Jail, err)
 	}

@@ -123,15 +123,22 @@ func (p *Provider) startCommand(s *daemonSpec) error {
 	}
 	defer log.Close()
 
-	cmd := exec.Command(argv[0], argv[1:]...)
-	cmd.Env = append(os.Environ(), p.tagEnv(s))
-	cmd.Stdout, cmd.Stderr = log, log
-	cmd.SysProcAttr = &syscall.SysProcAttr{Setsid: true}
-	cmd.Dir = "/" // hold no directory of the caller's busy
+	newCmd := func() *exec.Cmd {
+		cmd := exec.Command(argv[0], argv[1:]...)
+		cmd.Env = append(os.Environ(), p.tagEnv(s))
+		cmd.Stdout, cmd.Stderr = log, log
+		cmd.SysProcAttr = &syscall.SysProcAttr{Setsid: true}
+		cmd.Dir = "/" // hold no directory of the caller's busy
+		return cmd
+	}
 	s.Argv = argv
 	start := time.Now()
-	if err := cmd.Start(); err != nil {
+	cmd, died, err := providers.Launch(newCmd)
+	if err != nil {
 		return fmt.Errorf("starting %s: %w", providers.Quote(argv), err)
+	}
+	if died > 0 {
+		p.logf("exec: %s: started again, %d start(s) killed before exec", providers.Quote(argv), died)
 	}
 	exited := make(chan struct{})
 	go func() {

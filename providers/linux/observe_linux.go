@@ -9,6 +9,7 @@ import (
 	"path/filepath"
 	"sort"
 	"strconv"
+	"strings"
 
 	"github.com/netlab/netlab/plan"
 )
@@ -49,6 +50,7 @@ func (p *Provider) Observe(ctx context.Context, want *plan.Lab) (*plan.Observati
 	for name, pair := range ends {
 		obs.Lab.Links = append(obs.Lab.Links, buildLink(want, name, *pair))
 	}
+	obs.Lab.Daemons = append(obs.Lab.Daemons, p.unrecordedDaemons(want, owned, obs.Lab.Daemons)...)
 	obs.Clashes = append(p.jailClashes(want, live), obs.Clashes...)
 	obs.Lab.Sort()
 	return obs, nil
@@ -222,6 +224,87 @@ func (p *Provider) observeDaemons(want *plan.Lab, m marker) ([]plan.Daemon, erro
 		out = append(out, d)
 	}
 	return out, nil
+}
+
+// unrecordedDaemons returns the daemons that run in the lab's live jails
+// without a record (their files were removed outside netlab), Broken, so
+// that the plan replaces them and the new start writes their files
+// again. Finding them reads every process's environment, so it is done
+// only when a daemon that want puts in a live jail was not observed
+// (seen); every unrecorded daemon of the live jails is then reported,
+// wanted or not.
+func (p *Provider) unrecordedDaemons(want *plan.Lab, owned []marker, seen []plan.Daemon) []plan.Daemon {
+	live := map[string]marker{}
+	for _, m := range owned {
+		live[m.Jail] = m
+	}
+	observed := map[string]bool{}
+	for _, d := range seen {
+		observed[d.Jail+"/"+d.Name] = true
+	}
+	missing := false
+	for _, d := range want.Daemons {
+		_, isLive := live[d.Jail]
+		missing = missing || (isLive && !observed[d.Jail+"/"+d.Name])
+	}
+	if !missing {
+		return nil
+	}
+
+	prefix := p.labDir(want.Name) + "/"
+	procs := map[string][]procStat{}
+	var tags []string
+	for _, t := range scanTagged(prefix) {
+		if procs[t.tag] == nil {
+			tags = append(tags, t.tag)
+		}
+		procs[t.tag] = append(procs[t.tag], t.procStat)
+	}
+	var out []plan.Daemon
+	for _, tag := range tags {
+		jail, name, ok := strings.Cut(strings.TrimPrefix(tag, prefix), "/")
+		m, isLive := live[jail]
+		if !ok || !isLive || observed[jail+"/"+name] || checkName("daemon", name) != nil {
+			continue
+		}
+		out = append(out, p.unrecordedDaemon(want, m, name, procs[tag]))
+	}
+	return out
+}
+
+// unrecordedDaemon describes daemon name of the jail m from its live
+// processes: the first that leads its process group is the daemon (a
+// forking daemon's own process group), else the first. Its settings are
+// the ones want gives it, since it is replaced anyway, or what its
+// process shows.
+func (p *Provider) unrecordedDaemon(want *plan.Lab, m marker, name string, procs []procStat) plan.Daemon {
+	st := procs[0]
+	for _, x := range procs {
+		if x.Pgrp == x.Pid {
+			st = x
+			break
+		}
+	}
+	d := plan.Daemon{Jail: m.Jail, Name: name, Addr: daemonAddr(want, m.Jail, name),
+		Live: plan.Live{IDs: map[string]string{"pid": strconv.Itoa(st.Pid)},
+			Broken: fmt.Sprintf("pid %d runs without its record %s, which was removed outside netlab",
+				st.Pid, p.daemonFile(m.Lab, m.Jail, name, "daemon"))}}
+	for _, w := range want.Daemons {
+		if w.Jail == m.Jail && w.Name == name {
+			d.Kind, d.Implementation, d.Command = w.Kind, w.Implementation, w.Command
+			return d
+		}
+	}
+	switch st.Comm {
+	case sshdComm:
+		d.Kind = plan.KindSSHD
+	case "bird":
+		d.Kind, d.Implementation = plan.KindRIP, plan.RIPBird
+	default:
+		d.Kind = plan.KindCommand
+		d.Command = strings.Split(strings.TrimSuffix(string(readCmdline(st.Pid)), "\x00"), "\x00")
+	}
+	return d
 }
 
 // jailClashes names the jails of want whose namespace name is held by a

@@ -5,8 +5,11 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"path/filepath"
+	"slices"
 	"sort"
 	"strconv"
+	"strings"
 	"time"
 
 	"golang.org/x/sys/unix"
@@ -91,8 +94,8 @@ func terminate(pid int, start uint64, grace time.Duration) error {
 	return fmt.Errorf("pid %d is still running after SIGKILL", pid)
 }
 
-// taggedProcs returns the live processes whose environment sets
-// daemonTagEnv to tag, or to a value starting with tag when prefix is
+// taggedProcs returns the live processes tagged for a daemon (see
+// scanTagged) with tag, or with a tag starting with tag when prefix is
 // true. It reads every process's environment, so it is for the rare
 // cases where a recorded pid does not do.
 func taggedProcs(tag string, prefix bool) []procStat {
@@ -105,14 +108,17 @@ func taggedProcs(tag string, prefix bool) []procStat {
 	return out
 }
 
-// taggedProc is a live process and the value of its daemonTagEnv.
+// taggedProc is a live process and the tag of the daemon it belongs to.
 type taggedProc struct {
 	procStat
 	tag string
 }
 
-// scanTagged returns the live processes whose daemonTagEnv starts with
-// prefix, sorted by pid.
+// scanTagged returns the live processes whose daemon tag starts with
+// prefix, sorted by pid. A process's tag is the value of daemonTagEnv in
+// its environment; an sshd, which overwrites its environment with its
+// process title, is known by the config file it was started with
+// instead (see sshdTag).
 func scanTagged(prefix string) []taggedProc {
 	entries, err := os.ReadDir("/proc")
 	if err != nil {
@@ -129,16 +135,56 @@ func scanTagged(prefix string) []taggedProc {
 		if err != nil {
 			continue
 		}
-		tag, ok := findTag(env, want)
-		if !ok {
+		tag, tagged := findTag(env, want)
+		st, err := readStat(pid)
+		if err != nil || st.Dead() {
 			continue
 		}
-		if st, err := readStat(pid); err == nil && !st.Dead() {
+		if !tagged && st.Comm == sshdComm {
+			tag, tagged = sshdTag(readCmdline(pid), prefix)
+		}
+		if tagged {
 			out = append(out, taggedProc{procStat: st, tag: tag})
 		}
 	}
 	sort.Slice(out, func(i, j int) bool { return out[i].Pid < out[j].Pid })
 	return out
+}
+
+// sshdComm is the command name of every sshd process: the kernel takes
+// it from the program's file name, and setproctitle does not change it.
+const sshdComm = "sshd"
+
+// sshdTag returns the tag of the daemon whose config file an sshd was
+// started with, if that tag starts with prefix. The config file is the
+// daemon's "conf" file (see daemonFile), its tag with ".conf" appended.
+// The command line is either the argv sshd was started with or, once
+// the listener runs, the title that replaced it, which keeps that argv
+// ("sshd: /usr/sbin/sshd -f CONF -E LOG [listener] 0 of 10-100
+// startups"); either way "-f" and the path are words of their own.
+// An sshd that a listener re-executed for one connection (-R) is not the
+// daemon.
+func sshdTag(cmdline []byte, prefix string) (string, bool) {
+	words := strings.Fields(string(bytes.ReplaceAll(cmdline, []byte{0}, []byte{' '})))
+	if slices.Contains(words, "-R") {
+		return "", false
+	}
+	for i := 0; i+1 < len(words); i++ {
+		if words[i] != "-f" {
+			continue
+		}
+		tag, ok := strings.CutSuffix(words[i+1], ".conf")
+		if ok && strings.HasPrefix(tag, prefix) && checkName("daemon", filepath.Base(tag)) == nil {
+			return tag, true
+		}
+	}
+	return "", false
+}
+
+// readCmdline returns /proc/PID/cmdline, or nothing when it is gone.
+func readCmdline(pid int) []byte {
+	b, _ := os.ReadFile("/proc/" + strconv.Itoa(pid) + "/cmdline")
+	return b
 }
 
 // findTag returns the value of the first entry of the NUL-separated
@@ -155,6 +201,5 @@ func findTag(env, want []byte) (string, bool) {
 // cmdlineHas reports whether the command line of pid has an argument
 // that contains word.
 func cmdlineHas(pid int, word string) bool {
-	b, err := os.ReadFile("/proc/" + strconv.Itoa(pid) + "/cmdline")
-	return err == nil && bytes.Contains(b, []byte(word))
+	return bytes.Contains(readCmdline(pid), []byte(word))
 }

@@ -51,3 +51,28 @@ func TestRunningZombie(t *testing.T) {
 		t.Errorf("running(zombie) = true")
 	}
 }
+
+func TestSSHDTag(t *testing.T) {
+	const prefix = "/run/netlab/lab/"
+	tests := []struct {
+		name, cmdline, tag string
+	}{
+		{"argv", "/usr/sbin/sshd\x00-f\x00/run/netlab/lab/j1/ssh.conf\x00-E\x00/run/netlab/lab/j1/ssh.log\x00", "/run/netlab/lab/j1/ssh"},
+		{"title", "sshd: /usr/sbin/sshd -f /run/netlab/lab/j1/ssh.conf -E /run/netlab/lab/j1/ssh.log [listener] 0 of 10-100 startups\x00", "/run/netlab/lab/j1/ssh"},
+		{"title-at-end", "/usr/sbin/sshd -f /run/netlab/lab/j1/ssh.conf", "/run/netlab/lab/j1/ssh"},
+		{"other-lab", "sshd: /usr/sbin/sshd -f /run/netlab/lab2/j1/ssh.conf [listener]", ""},
+		{"host-sshd", "sshd: /usr/sbin/sshd -D [listener] 0 of 10-100 startups", ""},
+		{"not-a-conf", "/usr/sbin/sshd -f /run/netlab/lab/j1/ssh.log", ""},
+		{"path-in-another-flag", "/usr/sbin/sshd -E /run/netlab/lab/j1/ssh.conf", ""},
+		{"bad-name", "/usr/sbin/sshd -f /run/netlab/lab/j1/a.b.conf", ""},
+		{"re-executed-for-a-connection", "/usr/sbin/sshd\x00-f\x00/run/netlab/lab/j1/ssh.conf\x00-R\x00", ""},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			tag, ok := sshdTag([]byte(tt.cmdline), prefix)
+			if tag != tt.tag || ok != (tt.tag != "") {
+				t.Errorf("sshdTag(%q) = %q, %v; want %q", tt.cmdline, tag, ok, tt.tag)
+			}
+		})
+	}
+}
