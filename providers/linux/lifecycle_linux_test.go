@@ -27,7 +27,7 @@ func triangleLab() *plan.Lab {
 		addRouter(lab, name)
 	}
 	// The second key names an interface that CreateLink makes later.
-	lab.Jails[0].Sysctl = map[string]string{"net.ipv4.icmp_ratelimit": "0", "net.ipv4.conf.nltA2.rp_filter": "2"}
+	lab.Jails[0].Sysctl = map[string]string{"net.ipv4.icmp_ratelimit": "100", "net.ipv4.conf.nltA2.rp_filter": "2"}
 	lab.Jails[2].Hostname = "third"
 	lab.Jails[2].Routes = []plan.Route{{To: pfx("192.168.77.0/24"), Via: pfx("10.91.23.1/32").Addr()}}
 	lab.Daemons = append(lab.Daemons,
@@ -381,8 +381,10 @@ func updateJail(t *testing.T, p *Provider, want *plan.Lab) {
 		rpFilter, err = readSysctl("net.ipv4.conf.nltA2.rp_filter")
 		return err
 	})
-	if err != nil || rate != "1000" || rpFilter != "0" {
-		t.Errorf("after removal icmp_ratelimit = %q, rp_filter = %q, %v; want the defaults 1000 and 0", rate, rpFilter, err)
+	// icmp_ratelimit goes back to what a jail has before its lab sets it:
+	// 0, which CreateJail sets (see icmpRateLimitKey).
+	if err != nil || rate != "0" || rpFilter != "0" {
+		t.Errorf("after removal icmp_ratelimit = %q, rp_filter = %q, %v; want the jail's defaults 0 and 0", rate, rpFilter, err)
 	}
 	if _, err := p.UpdateJail(ctx, want.Name, to, from); err != nil {
 		t.Fatal(err)

@@ -202,6 +202,17 @@ func (p *Provider) removeStaleHosts(lab string, keep map[string]bool) error {
 	return errors.Join(errs...)
 }
 
+// removeJailHosts is removeHosts for a jail of lab that is gone: the
+// directory goes too when it is empty, as CreateJail made it before Sync
+// wrote the file (a crash may have come in between).
+func (p *Provider) removeJailHosts(lab, jail string) error {
+	err := p.removeHosts(lab, jail)
+	if os.Remove(filepath.Dir(hostsPath(jail))) == nil {
+		os.Remove(hostsDir)
+	}
+	return err
+}
+
 // removeHosts removes the jail's hosts file if netlab wrote it for lab,
 // and the directory once it is empty.
 func (p *Provider) removeHosts(lab, jail string) error {
@@ -260,7 +271,7 @@ func (p *Provider) removeStaleJails(lab string, marked []marker, live map[string
 			errs = append(errs, err)
 			continue
 		}
-		errs = append(errs, p.removeJailDir(lab, jail))
+		errs = append(errs, p.removeJailDir(lab, jail), p.removeJailHosts(lab, jail))
 	}
 	return errors.Join(errs...)
 }
