@@ -119,6 +119,18 @@ type Observation struct {
 	// Clashes name live objects the lab does not own that hold a name the
 	// lab needs. Planning fails on any.
 	Clashes []Clash
+	// Repairs name what the lab owns beside its resources (a jail's hosts
+	// file) that is not as the lab needs it, and that every apply puts
+	// right (Provider.Sync). They are no changes of the plan.
+	Repairs []Repair
+}
+
+// Repair is one thing that Sync will put right.
+type Repair struct {
+	// Addr is the resource it belongs to (jail.vm1).
+	Addr string
+	// What says what is wrong and what it is for.
+	What string
 }
 
 // Clash is a live object that holds one of the lab's names but belongs to

@@ -4,6 +4,8 @@ package main
 
 import (
 	"fmt"
+	"os"
+	"path/filepath"
 	"slices"
 	"testing"
 )
@@ -92,6 +94,25 @@ func TestHandMadeDrift(t *testing.T) {
 			}
 		})
 	}
+
+	// A jail's hosts file is no resource: the plan has no change but
+	// says what apply will write again.
+	t.Run("hosts-file-removed", func(t *testing.T) {
+		l := l.with(t)
+		hosts := "/etc/netns/" + j2 + "/hosts"
+		if err := os.RemoveAll(filepath.Dir(hosts)); err != nil {
+			t.Fatal(err)
+		}
+		r := l.plan()
+		if r.code != 0 || !says(r.stderr, "Warning: Hosts file of a jail missing") || !says(r.stderr, hosts) {
+			t.Fatalf("want no change and a warning about %s:\n%s", hosts, r)
+		}
+		l.apply()
+		l.assertClean("apply after the hosts file was removed")
+		if _, err := os.Stat(hosts); err != nil {
+			t.Errorf("apply did not write %s again: %v", hosts, err)
+		}
+	})
 }
 
 // wantAddrs checks the IPv4 addresses of an interface in a jail.

@@ -337,6 +337,20 @@ func (s *session) observe(ctx context.Context, destroy bool) (*plan.Lab, error) 
 			return nil, reported(fmt.Sprintf("names of lab %q are held by objects netlab does not own", s.want.Name))
 		}
 	}
+	if len(obs.Repairs) > 0 && !destroy {
+		var diags hcl.Diagnostics
+		for _, r := range obs.Repairs {
+			d := &hcl.Diagnostic{Severity: hcl.DiagWarning, Summary: "Hosts file of a jail missing",
+				Detail: r.What + ": netlab apply writes it again, even when the plan has no changes."}
+			if s.src != nil {
+				if rng, ok := s.src.Range(r.Addr, ""); ok {
+					d.Subject = &rng
+				}
+			}
+			diags = append(diags, d)
+		}
+		s.a.printDiags(s.src, diags)
+	}
 	return &obs.Lab, nil
 }
 

@@ -122,3 +122,41 @@ func TestHostsFileWrittenWhole(t *testing.T) {
 		t.Errorf("/etc/netns/nltW1 holds %d entries, want only hosts", len(entries))
 	}
 }
+
+// TestMissingHostsFileReported: a jail's hosts file removed by hand is
+// reported by Observe as a repair (no change of the plan), and Sync
+// writes it again.
+func TestMissingHostsFileReported(t *testing.T) {
+	ctx := context.Background()
+	lab := &plan.Lab{Name: "nltmh", Links: []plan.Link{testLink("nltM1-nltM2", "nltM1", "nltM2", "10.97.8", true)}}
+	for _, n := range []string{"nltM1", "nltM2"} {
+		lab.Jails = append(lab.Jails, plan.Jail{Name: n, Addr: "jail." + n, Hostname: n})
+	}
+	lab.Sort()
+	p := newTestProvider(t, lab)
+	if err := applyLab(ctx, p, lab); err != nil {
+		t.Fatal(err)
+	}
+	if obs, err := p.Observe(ctx, lab); err != nil || len(obs.Repairs) != 0 {
+		t.Fatalf("after apply: repairs %+v, %v; want none", obs.Repairs, err)
+	}
+	if err := os.RemoveAll(filepath.Dir(hostsPath("nltM2"))); err != nil {
+		t.Fatal(err)
+	}
+	obs, err := p.Observe(ctx, lab)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(obs.Repairs) != 1 || obs.Repairs[0].Addr != "jail.nltM2" || !strings.Contains(obs.Repairs[0].What, "/etc/netns/nltM2/hosts") {
+		t.Errorf("repairs %+v, want the hosts file of jail.nltM2", obs.Repairs)
+	}
+	if d := plan.Diff(lab, &obs.Lab, nil); !d.Empty() {
+		t.Errorf("a missing hosts file made the plan change %+v", d.Changes)
+	}
+	if err := p.Sync(ctx, lab.Name, lab); err != nil {
+		t.Fatal(err)
+	}
+	if obs, err := p.Observe(ctx, lab); err != nil || len(obs.Repairs) != 0 {
+		t.Errorf("after Sync: repairs %+v, %v; want none", obs.Repairs, err)
+	}
+}

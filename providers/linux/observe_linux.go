@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io/fs"
 	"net/netip"
 	"os"
 	"path/filepath"
@@ -52,6 +53,7 @@ func (p *Provider) Observe(ctx context.Context, want *plan.Lab) (*plan.Observati
 	}
 	obs.Lab.Daemons = append(obs.Lab.Daemons, p.unrecordedDaemons(want, owned, obs.Lab.Daemons)...)
 	obs.Clashes = append(p.jailClashes(want, live), obs.Clashes...)
+	obs.Repairs = missingHosts(want, owned)
 	obs.Lab.Sort()
 	return obs, nil
 }
@@ -385,4 +387,19 @@ func daemonAddr(want *plan.Lab, jail, name string) string {
 		}
 	}
 	return "daemon." + jail + "." + name
+}
+
+// missingHosts names the live jails without their hosts file (removed by
+// hand), which Sync writes again: until then their processes do not
+// resolve the lab's names. A stat per jail; what a file holds is for
+// Sync to check.
+func missingHosts(want *plan.Lab, owned []marker) []plan.Repair {
+	var out []plan.Repair
+	for _, m := range owned {
+		if _, err := os.Lstat(hostsPath(m.Jail)); errors.Is(err, fs.ErrNotExist) {
+			out = append(out, plan.Repair{Addr: jailAddr(want, m.Jail),
+				What: fmt.Sprintf("%s, which lets processes in jail %s resolve the lab's names, is missing", hostsPath(m.Jail), m.Jail)})
+		}
+	}
+	return out
 }
