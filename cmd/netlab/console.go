@@ -124,12 +124,13 @@ func (a *app) execCommand() *cobra.Command {
 		f       labFlags
 	)
 	cmd := &cobra.Command{
-		Use:   "exec JAIL [--] [COMMAND [ARG...]]",
+		Use:   "exec [flags] JAIL [--] [COMMAND [ARG...]]",
 		Short: "Run a command inside a jail, or a shell with no command",
 		Long: `Runs COMMAND inside JAIL of a live lab, where every jail of the lab resolves
 by name and the hostname is the jail's own. With no command, opens a shell.
 The exit status is the command's. Everything after JAIL (or after --) goes
-to the command unchanged.`,
+to the command unchanged, so netlab's own flags (-lab) come before JAIL.`,
+		DisableFlagsInUseLine: true,
 		Args: minArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			t, err := a.findJail(cmd.Context(), args[0], labFile, &f)
