@@ -14,7 +14,8 @@ var _ plan.Adopter = (*Provider)(nil)
 // lab's again when /run/netns holds, under its name, the namespace whose
 // inode the state recorded, and no other lab's marker claims it: the same
 // proof of ownership a marker gives. Its marker is rebuilt from the state
-// and kept in memory; Sync writes it to the markers file after an apply.
+// and remembered (see withRemembered); Sync writes it to the markers file
+// after an apply.
 // The values that the jail's sysctls had before netlab set them are lost
 // with the marker.
 func (p *Provider) Adopt(recorded *plan.Lab) []string {
@@ -40,7 +41,6 @@ func (p *Provider) Adopt(recorded *plan.Lab) []string {
 		if !owns(m) || p.otherOwner(lab, j.Name) != "" {
 			continue
 		}
-		p.adopted.Store(lab+"/"+j.Name, m)
 		p.remember(m)
 		took = append(took, j.Addr)
 		p.logf("netns: adopted %s (inode %d) for lab %s from its state: its marker was gone", j.Name, ino, lab)
@@ -48,10 +48,14 @@ func (p *Provider) Adopt(recorded *plan.Lab) []string {
 	return took
 }
 
-// withAdopted adds to markers, read from lab's file, the adopted markers
-// of jails the file does not record.
-func (p *Provider) withAdopted(lab string, markers map[string]marker) map[string]marker {
-	p.adopted.Range(func(_, v any) bool {
+// withRemembered adds to markers, read from lab's file, the markers this
+// process remembers (wrote, read or adopted) of jails the file does not
+// record: the file was removed, or lost lines appended to it after it
+// was, while this process held the lab's lock. Only that process writes
+// markers, so its memory is the truth until it ends; Sync writes it to
+// the file.
+func (p *Provider) withRemembered(lab string, markers map[string]marker) map[string]marker {
+	p.markers.Range(func(_, v any) bool {
 		m := v.(marker)
 		if _, ok := markers[m.Jail]; !ok && m.Lab == lab {
 			markers[m.Jail] = m.clone()

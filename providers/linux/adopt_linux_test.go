@@ -4,6 +4,8 @@ import (
 	"context"
 	"os"
 	"slices"
+	"strconv"
+	"syscall"
 	"testing"
 	"time"
 
@@ -94,5 +96,111 @@ func TestAdoptFromState(t *testing.T) {
 	must(t, err)
 	if len(onFile) != 2 || onFile["nltA1"].Netns == 0 || onFile["nltA2"].Hostname != "nltA2-h" {
 		t.Errorf("markers file after Sync: %+v, want nltA1 and nltA2 as recorded", onFile)
+	}
+}
+
+// sleeperLab is two jails, each running a command daemon.
+func sleeperLab(name, prefix string) *plan.Lab {
+	lab := &plan.Lab{Name: name}
+	for _, n := range []string{prefix + "1", prefix + "2"} {
+		lab.Jails = append(lab.Jails, plan.Jail{Name: n, Addr: "jail." + n, Hostname: n})
+		lab.Daemons = append(lab.Daemons, plan.Daemon{Jail: n, Name: "sleeper", Addr: "daemon." + n + ".sleeper",
+			Kind: plan.KindCommand, Command: []string{"sleep", "600"}})
+	}
+	lab.Sort()
+	return lab
+}
+
+// runningPids returns the pids of the lab's daemons that run.
+func runningPids(t *testing.T, p *Provider, lab *plan.Lab) []int {
+	t.Helper()
+	obs, err := p.Observe(context.Background(), lab)
+	must(t, err)
+	var pids []int
+	for _, d := range obs.Lab.Daemons {
+		if pid, err := strconv.Atoi(d.IDs["pid"]); err == nil && d.Broken == "" && syscall.Kill(pid, 0) == nil {
+			pids = append(pids, pid)
+		}
+	}
+	return pids
+}
+
+// TestMarkersRemovedDuringApply removes the markers file while an apply
+// runs (after its jails and daemons started, before Sync): the process
+// that holds the lab's lock still knows its markers, so Sync keeps the
+// daemons and writes the file again, instead of taking the jails for
+// stale and stopping what runs in them.
+func TestMarkersRemovedDuringApply(t *testing.T) {
+	ctx := context.Background()
+	lab := sleeperLab("nltmra", "nltR")
+	p := newTestProvider(t, lab)
+	must(t, p.Prepare(lab))
+	for _, j := range lab.Jails {
+		_, err := p.CreateJail(ctx, lab.Name, j)
+		must(t, err)
+	}
+	for _, d := range lab.Daemons {
+		_, err := p.StartDaemon(ctx, lab.Name, d)
+		must(t, err)
+	}
+	must(t, os.Remove(p.markersPath(lab.Name)))
+	must(t, p.Sync(ctx, lab.Name, lab))
+
+	fresh := New(Options{RunDir: p.runDir})
+	t.Cleanup(fresh.ns.closeAll)
+	if got := runningPids(t, fresh, lab); len(got) != 2 {
+		t.Errorf("after Sync %d daemons run, want 2", len(got))
+	}
+	if ms, err := fresh.readMarkers(lab.Name); err != nil || len(ms) != 2 {
+		t.Errorf("markers file after Sync: %v, %v; want both jails", ms, err)
+	}
+}
+
+// TestUnprovenJailsLeftAlone removes a live lab's markers and its state
+// (nothing proves the namespaces the lab's any more): a destroy, which
+// observes nothing, then syncs with no lab, and must leave the daemons
+// running in those namespaces and their runtime directories alone.
+func TestUnprovenJailsLeftAlone(t *testing.T) {
+	ctx := context.Background()
+	lab := sleeperLab("nltupr", "nltU")
+	p := newTestProvider(t, lab)
+	must(t, p.Prepare(lab))
+	must(t, applyLab(ctx, p, lab))
+	pids := runningPids(t, p, lab)
+	if len(pids) != 2 {
+		t.Fatalf("%d daemons run, want 2", len(pids))
+	}
+	ms, err := p.readMarkers(lab.Name)
+	must(t, err)
+	p.Release(lab.Name)
+	p.journals.close(p.markersPath(lab.Name))
+	must(t, os.Remove(p.markersPath(lab.Name)))
+	// The cleanup must find the jails again to destroy them.
+	t.Cleanup(func() {
+		for _, m := range ms {
+			must(t, p.writeMarker(m))
+		}
+	})
+
+	fresh := New(Options{RunDir: p.runDir})
+	t.Cleanup(fresh.ns.closeAll)
+	obs, err := fresh.Observe(ctx, &plan.Lab{Name: lab.Name})
+	must(t, err)
+	if len(obs.Lab.Jails) != 0 {
+		t.Fatalf("observed %+v without markers", obs.Lab.Jails)
+	}
+	must(t, fresh.Sync(ctx, lab.Name, nil))
+	for _, pid := range pids {
+		if syscall.Kill(pid, 0) != nil {
+			t.Errorf("daemon pid %d was stopped by a Sync that owns nothing", pid)
+		}
+	}
+	for _, j := range lab.Jails {
+		if _, err := os.Stat(fresh.jailDir(lab.Name, j.Name)); err != nil {
+			t.Errorf("runtime directory of %s: %v", j.Name, err)
+		}
+		if _, err := os.Stat(hostsPath(j.Name)); err != nil {
+			t.Errorf("hosts file of %s: %v", j.Name, err)
+		}
 	}
 }

@@ -58,7 +58,7 @@ func (p *Provider) readMarkers(lab string) (map[string]marker, error) {
 	default:
 		out = parseMarkers(lab, b)
 	}
-	out = p.withAdopted(lab, out)
+	out = p.withRemembered(lab, out)
 	for _, m := range out {
 		p.remember(m)
 	}
@@ -178,7 +178,6 @@ func (p *Provider) writeMarker(m marker) error {
 // forgetMarker records that the jail is gone.
 func (p *Provider) forgetMarker(lab, jail string) error {
 	p.markers.Delete(lab + "/" + jail)
-	p.adopted.Delete(lab + "/" + jail)
 	if err := p.appendMarker(marker{Lab: lab, Jail: jail, Gone: true}); err != nil {
 		return fmt.Errorf("forgetting marker of jail %q: %w", jail, err)
 	}

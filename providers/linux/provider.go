@@ -52,9 +52,6 @@ type Provider struct {
 	jailLocks sync.Map // "lab/jail" -> *sync.Mutex
 	// markers remembers each jail's marker as last read or written.
 	markers sync.Map // "lab/jail" -> marker
-	// adopted holds the markers that Adopt rebuilt from a state file,
-	// until the jail is destroyed.
-	adopted sync.Map // "lab/jail" -> marker
 	// journals holds the markers and claims files open for appending.
 	journals journals
 	// tagScans holds, per lab, what labTagged found.

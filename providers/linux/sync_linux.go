@@ -195,9 +195,14 @@ func (p *Provider) removeStaleHosts(lab string, keep map[string]bool) error {
 	}
 	var errs []error
 	for _, e := range entries {
-		if jail := e.Name(); e.IsDir() && !keep[jail] {
-			errs = append(errs, p.removeHosts(lab, jail))
+		jail := e.Name()
+		if !e.IsDir() || keep[jail] {
+			continue
 		}
+		if _, err := os.Lstat(netnsPath(jail)); err == nil && !p.ownPlaceholder(lab, jail) {
+			continue // a namespace holds the name; see removeStaleJails
+		}
+		errs = append(errs, p.removeHosts(lab, jail))
 	}
 	return errors.Join(errs...)
 }
@@ -243,7 +248,8 @@ func (p *Provider) removeHosts(lab, jail string) error {
 // left: the placeholder that a create interrupted before the mount left
 // at the jail's name, and the runtime directory with the daemons it still
 // tracks. Such jails are those with a marker or a directory, but not in
-// live, the owned jails. No apply runs while Sync does.
+// live, the owned jails, and whose name no namespace holds. No apply runs
+// while Sync does.
 func (p *Provider) removeStaleJails(lab string, marked []marker, live map[string]bool) error {
 	stale := map[string]bool{}
 	for _, m := range marked {
@@ -263,7 +269,14 @@ func (p *Provider) removeStaleJails(lab string, marked []marker, live map[string
 		if !stale[jail] {
 			continue
 		}
-		if p.ownPlaceholder(lab, jail) {
+		placeholder := p.ownPlaceholder(lab, jail)
+		if _, err := os.Lstat(netnsPath(jail)); err == nil && !placeholder {
+			// A namespace holds the name, though none the lab can prove
+			// its own (its marker and state were removed by hand, say):
+			// what runs in it may be the lab's, so it is left alone.
+			continue
+		}
+		if placeholder {
 			errs = append(errs, os.Remove(netnsPath(jail)))
 		}
 		p.ns.drop(jail)
