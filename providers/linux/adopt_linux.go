@@ -5,6 +5,7 @@ import (
 	"strconv"
 
 	"github.com/netlab/netlab/plan"
+	"golang.org/x/sys/unix"
 )
 
 var _ plan.Adopter = (*Provider)(nil)
@@ -12,8 +13,10 @@ var _ plan.Adopter = (*Provider)(nil)
 // Adopt implements plan.Adopter. A jail of recorded whose marker is gone
 // (its lab's markers file deleted, or the whole runtime directory) is the
 // lab's again when /run/netns holds, under its name, the namespace whose
-// inode the state recorded, and no other lab's marker claims it: the same
-// proof of ownership a marker gives. Its marker is rebuilt from the state
+// inode and cookie (see cookie_linux.go) the state recorded, and no other
+// lab's marker claims it: the same proof of ownership a marker gives (a
+// state without a cookie proves nothing on a kernel that gives one). Its
+// marker is rebuilt from the state
 // and remembered (see withRemembered); Sync writes it to the markers file
 // after an apply.
 // The values that the jail's sysctls had before netlab set them are lost
@@ -41,6 +44,14 @@ func (p *Provider) Adopt(recorded *plan.Lab) []string {
 		if !owns(m) || p.otherOwner(lab, j.Name) != "" {
 			continue
 		}
+		// The inode number may have gone to a namespace made since: the
+		// cookie must match too, where the kernel gives one.
+		recorded, _ := strconv.ParseUint(j.IDs["netns_cookie"], 10, 64)
+		live, err := p.liveCookie(j.Name, ino)
+		if err != nil || (live != 0 && live != recorded) {
+			continue
+		}
+		m.Cookie = live
 		p.remember(m)
 		took = append(took, j.Addr)
 		p.logf("netns: adopted %s (inode %d) for lab %s from its state: its marker was gone", j.Name, ino, lab)
@@ -63,4 +74,15 @@ func (p *Provider) withRemembered(lab string, markers map[string]marker) map[str
 		return true
 	})
 	return markers
+}
+
+// liveCookie returns the cookie of the namespace named jail, which must
+// have inode ino, or 0 when the kernel gives none.
+func (p *Provider) liveCookie(jail string, ino uint64) (uint64, error) {
+	e, err := openNS("", jail, ino)
+	if err != nil {
+		return 0, err
+	}
+	defer unix.Close(e.fd)
+	return cookieOfNS(e.fd)
 }

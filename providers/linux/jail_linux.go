@@ -61,7 +61,7 @@ func (p *Provider) CreateJail(ctx context.Context, lab string, j plan.Jail) (pla
 	if err != nil && !errors.Is(err, fs.ErrExist) {
 		p.logf("hosts: %v (Sync tries again)", err)
 	}
-	return withJailIDs(j, e.ino), nil
+	return withJailIDs(j, m), nil
 }
 
 // buildJail moves the calling thread, a dedicated one (see onThread),
@@ -91,6 +91,7 @@ func (p *Provider) setupJail(m *marker, j plan.Jail, fd int) (*jailNS, error) {
 	if m.Netns, err = fdInode(fd); err != nil {
 		return nil, fmt.Errorf("stat of new network namespace: %w", err)
 	}
+	m.Cookie = cookieHere()
 	h, err := netlink.NewHandle(unix.NETLINK_ROUTE)
 	if err != nil {
 		return nil, fmt.Errorf("opening netlink socket: %w", err)
@@ -161,8 +162,11 @@ func hostnameOf(j plan.Jail) string {
 	return j.Name
 }
 
-func withJailIDs(j plan.Jail, ino uint64) plan.Jail {
-	j.IDs = map[string]string{"netns": j.Name, "netns_inode": strconv.FormatUint(ino, 10)}
+func withJailIDs(j plan.Jail, m marker) plan.Jail {
+	j.IDs = map[string]string{"netns": j.Name, "netns_inode": strconv.FormatUint(m.Netns, 10)}
+	if m.Cookie != 0 {
+		j.IDs["netns_cookie"] = strconv.FormatUint(m.Cookie, 10)
+	}
 	return j
 }
 
@@ -215,7 +219,7 @@ func (p *Provider) UpdateJail(ctx context.Context, lab string, from, to plan.Jai
 		return to, fmt.Errorf("updating jail %q: %w", to.Name, err)
 	}
 	p.logf("netns: updated %s: hostname %s, forwarding %v, sysctl %v", to.Name, hostnameOf(to), to.Forwarding, to.Sysctl)
-	return withJailIDs(to, e.ino), nil
+	return withJailIDs(to, m), nil
 }
 
 // DestroyJail implements plan.Provider. Daemons still tracked in the jail

@@ -20,6 +20,9 @@ type marker struct {
 	Lab   string `json:"lab"`
 	Jail  string `json:"jail"`
 	Netns uint64 `json:"netns_inode,omitempty"`
+	// Cookie is the namespace's cookie (see cookie_linux.go); 0 when the
+	// kernel gives none or an older netlab wrote the marker.
+	Cookie uint64 `json:"netns_cookie,omitempty"`
 	// Hostname is the jail's hostname. It lives in the jail's UTS
 	// namespace once one exists (see jailUTS); until then it is only here.
 	Hostname string `json:"hostname,omitempty"`

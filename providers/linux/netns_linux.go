@@ -217,6 +217,16 @@ func (p *Provider) openJailNS(lab, jail string) (*jailNS, error) {
 	if err != nil {
 		return nil, fmt.Errorf("opening jail %q: %w", jail, err)
 	}
+	if m.Cookie != 0 {
+		live, err := cookieOfNS(e.fd)
+		if err == nil && !sameCookie(m.Cookie, live) {
+			err = fmt.Errorf("network namespace %q was replaced: %w: %w", jail, errReplaced, ErrNotOwned)
+		}
+		if err != nil {
+			e.close()
+			return nil, fmt.Errorf("opening jail %q: %w", jail, err)
+		}
+	}
 	return p.ns.put(e), nil
 }
 

@@ -54,6 +54,9 @@ func (p *Provider) observeJails(want *plan.Lab, claims map[string]map[string]cla
 					ms[i], owned[i] = jails[i], owns(jails[i])
 					if owned[i] {
 						obs[i], errs[i] = p.observeJail(want, ms[i], ran[ms[i].Jail], home, claims)
+						if errors.Is(errs[i], errReplaced) {
+							owned[i], errs[i] = false, nil // a clash, not the lab's
+						}
 					}
 					done[i] = true
 					if errors.Is(errs[i], errStranded) {
@@ -115,11 +118,16 @@ var errStranded = errors.New("thread stranded in a jail's namespaces")
 func (p *Provider) observeJail(want *plan.Lab, m marker, ran bool, home threadNS, claims map[string]map[string]claimedEnd) (jailObs, error) {
 	jo := jailObs{foreign: map[string]bool{}}
 	j := plan.Jail{Name: m.Jail, Addr: jailAddr(want, m.Jail), Path: m.Path}
-	j = withJailIDs(j, m.Netns)
+	j = withJailIDs(j, m)
 	ns, err := p.enterJail(m)
 	var rd *nlReader
 	if err == nil {
 		rd, err = openNLReader()
+	}
+	if err == nil && !sameCookie(m.Cookie, cookieOf(rd.fd)) {
+		rd.close()
+		p.ns.drop(m.Jail)
+		err = errReplaced
 	}
 	if err == nil {
 		defer rd.close()
