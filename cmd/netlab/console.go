@@ -13,6 +13,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/netlab/netlab/plan"
+	"github.com/netlab/netlab/state"
 )
 
 // target is a jail of a live lab that a console command acts in.
@@ -33,15 +34,27 @@ func (a *app) findJail(ctx context.Context, jail, labFile string, f *labFlags) (
 		candidates []plan.Lab
 		want       *plan.Lab
 	)
+	// One provider observes and then runs the commands: it remembers
+	// what Adopt took back.
+	prov, console, err := newProvider(hostProvider(), a.providerOptions())
+	if err != nil {
+		return nil, err
+	}
 	if labFile != "" {
-		var err error
 		want, _, err = a.loadLab(labFile, f)
 		if err != nil {
 			return nil, err
 		}
-		prov, _, err := newProvider(hostProvider(), a.providerOptions())
-		if err != nil {
-			return nil, err
+		// Jails whose markers were removed are still the lab's if its
+		// state proves them (see plan.Adopter).
+		statePath := f.statePath
+		if statePath == "" {
+			statePath = state.DefaultPath(labFile, want.Name)
+		}
+		if ad, ok := prov.(plan.Adopter); ok {
+			if st, err := state.Load(statePath); err == nil && st != nil && st.Resources.Name == want.Name {
+				ad.Adopt(&st.Resources)
+			}
 		}
 		obs, err := prov.Observe(ctx, &plan.Lab{Name: want.Name})
 		if err != nil {
@@ -75,10 +88,6 @@ func (a *app) findJail(ctx context.Context, jail, labFile string, f *labFlags) (
 			names = append(names, fmt.Sprintf("%q", l.Name))
 		}
 		return nil, fmt.Errorf("jail %q is in labs %s: pick one with -lab LABFILE", jail, strings.Join(names, " and "))
-	}
-	prov, console, err := newProvider(hostProvider(), a.providerOptions())
-	if err != nil {
-		return nil, err
 	}
 	return &target{lab: found[0], want: want, jail: jail, console: console, prov: prov}, nil
 }

@@ -5,7 +5,9 @@ package main
 import (
 	"bytes"
 	"encoding/json"
+	"errors"
 	"fmt"
+	"io/fs"
 	"os"
 	"path/filepath"
 	"strings"
@@ -203,4 +205,40 @@ func TestSavedDestroyPlanRefusedAfterLiveChange(t *testing.T) {
 		t.Errorf("the fresh destroy plan:\n%s", r)
 	}
 	l.assertGone("a fresh destroy plan applied")
+}
+
+// TestRuntimeDirRemoved removes a live lab's whole runtime directory
+// (markers, daemon records, UTS mount points aside): the state file still
+// proves the namespaces the lab's, so plan warns and changes only the
+// daemons whose records went, exec finds the jail, apply puts the records
+// back, and destroy leaves nothing.
+func TestRuntimeDirRemoved(t *testing.T) {
+	l := demo(t, "hardrundir")
+	l.apply()
+	labDir := filepath.Join(l.runDir, l.name)
+	// The UTS mount points cannot go while mounted; everything else does.
+	filepath.WalkDir(labDir, func(path string, d fs.DirEntry, err error) error {
+		if err == nil && !d.IsDir() && d.Name() != "uts" {
+			os.Remove(path)
+		}
+		return nil
+	})
+	if _, err := os.Stat(filepath.Join(labDir, "jails.markers")); !errors.Is(err, fs.ErrNotExist) {
+		t.Fatalf("markers file still there: %v", err)
+	}
+	r := l.run("plan", "-detailed-exitcode", l.file)
+	if !says(r.stderr, "Warning: netlab's own records of") || says(r.stdout, "will be created") || says(r.stdout, "will be destroyed") {
+		t.Fatalf("want a warning and no jail or link created or destroyed:\n%s", r)
+	}
+	j1 := jailName(1)
+	if r := l.run("exec", "-lab", l.file, j1, "--", "true"); r.code != 0 {
+		t.Errorf("exec in %s after the runtime directory went:\n%s", j1, r)
+	}
+	l.apply()
+	l.assertClean("apply after the runtime directory was removed")
+	if r := l.plan(); says(r.stderr, "Warning: netlab's own records") {
+		t.Errorf("the warning stays after apply:\n%s", r)
+	}
+	l.destroy()
+	l.assertGone("destroy after the runtime directory was removed")
 }

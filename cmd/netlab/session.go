@@ -167,6 +167,7 @@ func (a *app) openSession(labFile string, f *labFlags) (*session, error) {
 	if err := s.prov.Prepare(s.want); err != nil {
 		return nil, s.reportResourceErrors(err)
 	}
+	s.adopt()
 	return s, nil
 }
 
@@ -377,7 +378,6 @@ func (s *session) adopt() {
 // makePlan observes the live lab and diffs it against the file (or
 // against nothing, when destroying).
 func (s *session) makePlan(ctx context.Context, destroy bool) (*plan.Plan, error) {
-	s.adopt()
 	live, err := s.observe(ctx, destroy)
 	if err != nil {
 		return nil, err
