@@ -50,10 +50,26 @@ func (p *Provider) readSpec(lab, jail, name string) (daemonSpec, error) {
 		return s, err
 	}
 	if err := json.Unmarshal(b, &s); err != nil {
-		return s, fmt.Errorf("reading %s: %w", p.daemonFile(lab, jail, name, "daemon"), err)
+		return s, &badRecordError{path: p.daemonFile(lab, jail, name, "daemon"), err: err}
 	}
 	return s, nil
 }
+
+// badRecordError is a daemon record that does not parse: cut short, or
+// edited by hand. It counts as no record (it is fs.ErrNotExist to
+// errors.Is), so that the daemon, if it runs, is found by its tag as one
+// whose record was removed (see unrecordedDaemons) and replaced, and one
+// bad file does not stop every command that reads the lab.
+type badRecordError struct {
+	path string
+	err  error
+}
+
+func (e *badRecordError) Error() string {
+	return fmt.Sprintf("daemon record %s is unreadable (%v), so it counts as missing", e.path, e.err)
+}
+
+func (e *badRecordError) Is(target error) bool { return target == fs.ErrNotExist }
 
 // jailSpecs reads the records of every daemon started in jail.
 func (p *Provider) jailSpecs(lab, jail string) ([]daemonSpec, error) {

@@ -249,3 +249,38 @@ func TestDaemonsLeadTheirSessions(t *testing.T) {
 		}
 	}
 }
+
+// TestGarbledDaemonRecord writes garbage over a running daemon's record:
+// observing the lab still works (it failed, and with it every command
+// that read any lab), the daemon is to be replaced, and StopDaemon stops
+// it by its tag.
+func TestGarbledDaemonRecord(t *testing.T) {
+	ctx := context.Background()
+	d := unrecordedKinds()[2] // a command: found by its tag
+	lab := unrecordedLab(d)
+	p := newTestProvider(t, lab)
+	if _, err := p.CreateJail(ctx, lab.Name, lab.Jails[0]); err != nil {
+		t.Fatal(err)
+	}
+	started, err := p.StartDaemon(ctx, lab.Name, d)
+	if err != nil {
+		t.Fatal(err)
+	}
+	pid, _ := strconv.Atoi(started.IDs["pid"])
+	if err := os.WriteFile(p.daemonFile(lab.Name, d.Jail, d.Name, "daemon"), []byte("{garbage"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	obs, err := p.Observe(ctx, lab)
+	if err != nil {
+		t.Fatalf("Observe with a garbled record: %v", err)
+	}
+	if len(obs.Lab.Daemons) != 1 || obs.Lab.Daemons[0].Broken == "" || obs.Lab.Daemons[0].IDs["pid"] != strconv.Itoa(pid) {
+		t.Fatalf("observed daemons %+v, want %s broken with pid %d", obs.Lab.Daemons, d.Addr, pid)
+	}
+	if err := p.StopDaemon(ctx, lab.Name, d); err != nil {
+		t.Fatal(err)
+	}
+	if syscall.Kill(pid, 0) == nil {
+		t.Errorf("pid %d still runs after StopDaemon", pid)
+	}
+}
