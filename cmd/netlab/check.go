@@ -127,7 +127,7 @@ func (s *session) waitConverged(ctx context.Context, start time.Time, timeout ti
 		}
 		if time.Now().After(deadline) || ctx.Err() != nil {
 			writeGaps(s.a.humanOut(), s.want, gaps)
-			return &exitError{code: 1, err: &notConverged{timeout: timeout, gaps: gaps}}
+			return &exitError{code: 1, err: &notConverged{timeout: timeout, gaps: gaps, interrupted: ctx.Err() != nil}}
 		}
 		select {
 		case <-ctx.Done():

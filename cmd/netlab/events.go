@@ -184,6 +184,7 @@ func (l *eventLog) fail(err error) {
 	var nc *notConverged
 	if errors.As(err, &nc) {
 		ev.Missing = nc.gaps
+		ev.Interrupted = ev.Interrupted || nc.interrupted
 	}
 	l.emit(ev)
 }
@@ -208,13 +209,18 @@ func (e *applyFailed) Unwrap() []error { return e.errs }
 // Is makes the failure count as reported: run prints nothing more.
 func (e *applyFailed) Is(target error) bool { return target == errReported }
 
-// notConverged is apply -wait giving up with routes still missing.
+// notConverged is apply -wait giving up with routes still missing:
+// after its timeout, or interrupted.
 type notConverged struct {
-	timeout time.Duration
-	gaps    []plan.Gap
+	timeout     time.Duration
+	gaps        []plan.Gap
+	interrupted bool
 }
 
 func (e *notConverged) Error() string {
+	if e.interrupted {
+		return "waiting for routing interrupted: the apply itself completed and is recorded; routes were still missing"
+	}
 	return "routing did not converge within " + e.timeout.String()
 }
 

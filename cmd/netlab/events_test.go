@@ -125,6 +125,26 @@ func TestWaitNotConvergedEvent(t *testing.T) {
 	}
 }
 
+// TestWaitInterruptedEvent interrupts -wait while routes are missing: it
+// says so, and the error event is marked interrupted, not a timeout.
+func TestWaitInterruptedEvent(t *testing.T) {
+	var out bytes.Buffer
+	s := waitSession(t, tableConsole{"a": nil, "b": nil}, &out)
+	ctx, cancel := context.WithCancel(context.Background())
+	time.AfterFunc(50*time.Millisecond, cancel)
+	started := time.Now()
+	err := s.waitConverged(ctx, started, 30*time.Second)
+	if time.Since(started) > 5*time.Second {
+		t.Fatalf("waitConverged took %v after the interrupt", time.Since(started))
+	}
+	s.a.events.fail(err)
+	evs := decodeEvents(t, &out)
+	if len(evs) != 1 || evs[0]["interrupted"] != true ||
+		!strings.HasPrefix(evs[0]["message"].(string), "waiting for routing interrupted") {
+		t.Errorf("want an interrupted error event, got:\n%s", out.String())
+	}
+}
+
 func equalJSON(a, b any) bool {
 	x, _ := json.Marshal(a)
 	y, _ := json.Marshal(b)
