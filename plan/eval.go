@@ -1,6 +1,8 @@
 package plan
 
 import (
+	"fmt"
+
 	"github.com/hashicorp/hcl/v2"
 	"github.com/hashicorp/hcl/v2/hclsyntax"
 	"github.com/zclconf/go-cty/cty"
@@ -47,8 +49,12 @@ func (l *loader) value(a *hcl.Attribute, ctx *hcl.EvalContext, ty cty.Type, want
 	}
 	cv, err := convert.Convert(v, ty)
 	if err != nil {
-		l.errorf(a.Expr.Range(), "Incorrect attribute value type",
-			"The %q argument takes %s, not %s: %v.", a.Name, want, v.Type().FriendlyName(), err)
+		rng := a.Expr.Range()
+		l.diags = append(l.diags, &hcl.Diagnostic{
+			Severity: hcl.DiagError, Summary: "Incorrect attribute value type",
+			Detail:  fmt.Sprintf("The %q argument takes %s, not %s: %v.", a.Name, want, v.Type().FriendlyName(), err),
+			Subject: &rng, Expression: a.Expr, EvalContext: ctx,
+		})
 		return cty.NilVal, false
 	}
 	return cv, true

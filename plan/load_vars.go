@@ -52,6 +52,9 @@ type variable struct {
 	value cty.Value
 	set   bool
 	from  source // where value came from
+	// bad is set when a value given for it was reported as wrong: it is
+	// then not reported again as missing.
+	bad bool
 }
 
 // sourceKind says which of the four places a variable's value came from.
@@ -146,6 +149,9 @@ func (l *loader) variables(blocks hcl.Blocks) map[string]cty.Value {
 // value that cannot be used is unknown, so that what uses it is not
 // reported again.
 func (l *loader) finalValue(v *variable) cty.Value {
+	if v.bad && !v.set {
+		return cty.DynamicVal // reported where the value was given
+	}
 	if !v.set {
 		l.errorf(v.block.DefRange, "No value for required variable",
 			"The variable %q has no default and no value was given. Set it with -var "+
@@ -273,6 +279,7 @@ func (l *loader) assign(v *variable, val cty.Value, src source) {
 	cv, err := convert.Convert(val, v.ty)
 	if err != nil {
 		l.wrongType(v, src, strings.TrimSuffix(err.Error(), "."))
+		v.bad = true
 		return
 	}
 	v.value, v.set, v.from = cv, true, src
@@ -438,6 +445,7 @@ func (l *loader) rawValue(v *variable, src source) {
 			"%s sets var.%s to %s, which is not a value of type %s: %s. %s",
 			sentence(src.describe(v.name)), v.name, givenText(v, src.raw),
 			typeexpr.TypeString(v.ty), why, src.fix(v.name, v.ty))
+		v.bad = true
 		return
 	}
 	l.assign(v, val, src)
@@ -525,8 +533,8 @@ func (l *loader) explainUntyped(diags hcl.Diagnostics) {
 				what = shortValue(v.value)
 			}
 			d.Detail += fmt.Sprintf(" Note: var.%s is %s, set by %s; the variable has no type, so "+
-				"nothing checked that value where it was set. Fix the value, or declare a type "+
-				"(such as type = number) to have it checked there.", v.name, what, v.from.describe(v.name))
+				"nothing checked that value where it was set. Fix the value, or declare the "+
+				"variable's type (type = number, bool, string, ...) to have it checked there.", v.name, what, v.from.describe(v.name))
 		}
 	}
 }

@@ -109,9 +109,28 @@ variable "n" {
 	} {
 		_, s, diags := LoadSource([]byte(src), "x.hcl", tc.opts)
 		text := strings.Join(strings.Fields(writeDiags(s, diags)), " ")
-		if !diags.HasErrors() || !strings.Contains(text, tc.want) || !strings.Contains(text, "declare a type (such as type = number)") {
+		if !diags.HasErrors() || !strings.Contains(text, tc.want) || !strings.Contains(text, "declare the variable's type (type = number, bool, string, ...)") {
 			t.Errorf("-var n=abc:\n%s\nwant %q and the advice to declare a type", text, tc.want)
 		}
+	}
+	// The same for an argument that converts the value, and a typed
+	// variable given a wrong value is not also reported as missing.
+	conv := `lab "x" {}
+variable "n" {}
+variable "m" {
+  type = number
+}
+jail "a" {
+  forwarding = var.n
+}
+`
+	_, s, diags = LoadSource([]byte(conv), "x.hcl", LoadOptions{Vars: []string{"n=maybe", "m=abc"}})
+	text := strings.Join(strings.Fields(writeDiags(s, diags)), " ")
+	if !strings.Contains(text, `takes true or false, not string`) || !strings.Contains(text, `var.n is "maybe", set by a -var option`) {
+		t.Errorf("forwarding = var.n with -var n=maybe:\n%s", text)
+	}
+	if !strings.Contains(text, "Invalid value for variable") || strings.Contains(text, "No value for required variable") {
+		t.Errorf("-var m=abc for a number:\n%s", text)
 	}
 	// A sensitive variable's value is not shown.
 	secret := strings.Replace(src, "default = 1", "default = 1\n  sensitive = true", 1)
