@@ -17,7 +17,7 @@ const maxDiffCells = 4 << 20
 // patch(1) applies: hunks headed "@@ -l,n +l,n @@" with three lines of
 // context.
 func writeDiff(w io.Writer, path string, old, new []byte) {
-	ops := diffLines(splitLines(string(old)), splitLines(string(new)))
+	ops := diffLines(markedLines(string(old)), markedLines(string(new)))
 	fmt.Fprintf(w, "--- %s\n+++ %s (formatted)\n", path, path)
 	for start := 0; start < len(ops); {
 		// Find the next change and the end of its hunk: changes closer
@@ -80,8 +80,27 @@ func writeHunk(w io.Writer, ops []lineOp) {
 	}
 	fmt.Fprintf(w, "@@ -%d,%d +%d,%d @@\n", oldStart, oldN, newStart, newN)
 	for _, op := range ops {
-		fmt.Fprintf(w, "%c%s\n", op.kind, op.text)
+		text, noEOL := strings.CutSuffix(op.text, noNewline)
+		fmt.Fprintf(w, "%c%s\n", op.kind, text)
+		if noEOL {
+			fmt.Fprintln(w, "\\ No newline at end of file")
+		}
 	}
+}
+
+// noNewline marks the last line of a text that does not end with a
+// newline: it differs from the same line with one, and diff(1) and
+// patch(1) say so with a line of their own.
+const noNewline = "\x00"
+
+// markedLines is splitLines with the last line marked if the text does
+// not end with a newline.
+func markedLines(text string) []string {
+	lines := splitLines(text)
+	if text != "" && !strings.HasSuffix(text, "\n") {
+		lines[len(lines)-1] += noNewline
+	}
+	return lines
 }
 
 // splitLines splits text into lines without their newlines.

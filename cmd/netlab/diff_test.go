@@ -16,7 +16,8 @@ func applyUnified(t *testing.T, old, diff string) string {
 	a := splitLines(old)
 	lines := splitLines(diff)[2:] // the --- and +++ lines
 	var out []string
-	next := 0 // the next line of a to copy
+	next := 0      // the next line of a to copy
+	noEOL := false // the new text's last line has no newline
 	for k := 0; k < len(lines); {
 		var os, on, ns, nn int
 		if _, err := fmt.Sscanf(lines[k], "@@ -%d,%d +%d,%d @@", &os, &on, &ns, &nn); err != nil {
@@ -38,6 +39,15 @@ func applyUnified(t *testing.T, old, diff string) string {
 		gotOld, gotNew := 0, 0
 		for ; k < len(lines) && !strings.HasPrefix(lines[k], "@@"); k++ {
 			op, text := lines[k][0], lines[k][1:]
+			if op == '\\' { // "\ No newline at end of file"
+				if lines[k-1][0] != '-' {
+					noEOL = true
+				}
+				continue
+			}
+			if op == '+' {
+				noEOL = false
+			}
 			if op != '+' {
 				if next >= len(a) || a[next] != text {
 					t.Fatalf("line %d of the old text is not %q\n%s", next+1, text, diff)
@@ -55,6 +65,15 @@ func applyUnified(t *testing.T, old, diff string) string {
 		}
 	}
 	out = append(out, a[next:]...)
+	if next < len(a) && !strings.HasSuffix(old, "\n") {
+		noEOL = true // the old last line, kept
+	}
+	if len(out) == 0 {
+		return ""
+	}
+	if noEOL {
+		return strings.Join(out, "\n")
+	}
 	return strings.Join(out, "\n") + "\n"
 }
 
@@ -74,14 +93,18 @@ func TestWriteDiff(t *testing.T) {
 		old, new string
 		hunks    int
 	}{
-		"one line":      {base, strings.Replace(base, "line 20\n", "line twenty\n", 1), 1},
-		"two far apart": {base, strings.Replace(strings.Replace(base, "line 3\n", "x\n", 1), "line 30\n", "y\n", 1), 2},
-		"close changes": {base, strings.Replace(strings.Replace(base, "line 10\n", "x\n", 1), "line 14\n", "y\n", 1), 1},
-		"insert at top": {base, "new\n" + base, 1},
-		"delete at end": {base, edit(func(l []string) []string { return l[:37] }), 1},
-		"from nothing":  {"", "a\nb\n", 1},
-		"to nothing":    {"a\nb\n", "", 1},
-		"indent all":    {base, strings.ReplaceAll(base, "line", "  line"), 1},
+		"one line":                      {base, strings.Replace(base, "line 20\n", "line twenty\n", 1), 1},
+		"two far apart":                 {base, strings.Replace(strings.Replace(base, "line 3\n", "x\n", 1), "line 30\n", "y\n", 1), 2},
+		"close changes":                 {base, strings.Replace(strings.Replace(base, "line 10\n", "x\n", 1), "line 14\n", "y\n", 1), 1},
+		"insert at top":                 {base, "new\n" + base, 1},
+		"delete at end":                 {base, edit(func(l []string) []string { return l[:37] }), 1},
+		"from nothing":                  {"", "a\nb\n", 1},
+		"to nothing":                    {"a\nb\n", "", 1},
+		"indent all":                    {base, strings.ReplaceAll(base, "line", "  line"), 1},
+		"newline added":                 {strings.TrimSuffix(base, "\n"), base, 1},
+		"newline gone":                  {base, strings.TrimSuffix(base, "\n"), 1},
+		"one line, no newline, changed": {`lab "x" {}`, "lab \"x\" {}\n", 1},
+		"both without":                  {"a\nb", "a\nc", 1},
 	}
 	for name, c := range cases {
 		var b bytes.Buffer
@@ -90,7 +113,7 @@ func TestWriteDiff(t *testing.T) {
 		if got := strings.Count(diff, "\n@@ "); got != c.hunks {
 			t.Errorf("%s: %d hunks, want %d:\n%s", name, got, c.hunks, diff)
 		}
-		if got := applyUnified(t, c.old, diff); strings.TrimSuffix(got, "\n") != strings.TrimSuffix(c.new, "\n") {
+		if got := applyUnified(t, c.old, diff); got != c.new {
 			t.Errorf("%s: the diff applied gives\n%s\nwant\n%s", name, got, c.new)
 		}
 	}
