@@ -78,7 +78,13 @@ terraform fmt's do:
 	return cmd
 }
 
+// writeFileKeepMode replaces the file at path with data, whole (through a
+// rename), keeping its mode. A symbolic link stays one: the file it
+// leads to is replaced.
 func writeFileKeepMode(path string, data []byte) error {
+	if real, err := filepath.EvalSymlinks(path); err == nil {
+		path = real
+	}
 	info, err := os.Stat(path)
 	if err != nil {
 		return err
