@@ -116,7 +116,9 @@ func (l *loader) stringList(a *hcl.Attribute, ctx *hcl.EvalContext, want string)
 type item struct {
 	key string
 	val cty.Value
-	rng hcl.Range
+	// rng is where the value is written, keyRng where the key is; both
+	// are the whole expression's when it is computed.
+	rng, keyRng hcl.Range
 }
 
 // mapItems evaluates a as a map or object and returns its items sorted by
@@ -133,17 +135,22 @@ func (l *loader) mapItems(a *hcl.Attribute, ctx *hcl.EvalContext, want string) (
 	}
 	var items []item
 	good := true
+	ranges := itemRanges(a.Expr, ctx)
 	for it := v.ElementIterator(); it.Next(); {
 		k, e := it.Element()
 		key := k.AsString()
-		rng := itemRange(a.Expr, ctx, key)
+		r, ok := ranges[key]
+		if !ok {
+			r = [2]hcl.Range{a.Expr.Range(), a.Expr.Range()}
+		}
+		rng := r[1]
 		if e.IsNull() {
 			l.errorf(rng, "Null value in map", "The value of %q in %q is null; the argument "+
 				"takes %s.", key, a.Name, want)
 			good = false
 			continue
 		}
-		items = append(items, item{key: key, val: e, rng: rng})
+		items = append(items, item{key: key, val: e, rng: rng, keyRng: r[0]})
 	}
 	return items, good
 }
@@ -157,21 +164,21 @@ func elemRange(expr hcl.Expression, i int) hcl.Range {
 	return expr.Range()
 }
 
-// itemRange returns the range of the value written for key in an object
-// written in place, or of the whole expression when it is computed.
-func itemRange(expr hcl.Expression, ctx *hcl.EvalContext, key string) hcl.Range {
+// itemRanges returns, for each key of an object written in place, where
+// the key and its value are written; nothing for a computed expression.
+// Later items win, as in the value.
+func itemRanges(expr hcl.Expression, ctx *hcl.EvalContext) map[string][2]hcl.Range {
 	o, ok := expr.(*hclsyntax.ObjectConsExpr)
 	if !ok {
-		return expr.Range()
+		return nil
 	}
+	out := make(map[string][2]hcl.Range, len(o.Items))
 	for _, it := range o.Items {
 		k, diags := it.KeyExpr.Value(ctx)
 		if diags.HasErrors() || k.IsNull() || !k.IsKnown() || k.Type() != cty.String {
 			continue
 		}
-		if k.AsString() == key {
-			return it.ValueExpr.Range()
-		}
+		out[k.AsString()] = [2]hcl.Range{it.KeyExpr.Range(), it.ValueExpr.Range()}
 	}
-	return expr.Range()
+	return out
 }

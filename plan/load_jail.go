@@ -104,7 +104,7 @@ func (l *loader) sysctl(j *jailDecl, a *hcl.Attribute, ctx *hcl.EvalContext) {
 		`"net.inet.icmp.icmplim" = "0" }`)
 	for _, it := range items {
 		if p := sysctlNameProblem(it.key); p != "" {
-			l.errorf(it.rng, "Invalid sysctl name",
+			l.errorf(it.keyRng, "Invalid sysctl name",
 				"The sysctl name %q %s. Names are words of letters, digits, '_' and '-' joined "+
 					"by dots, such as net.inet.ip.forwarding.", it.key, p)
 			continue

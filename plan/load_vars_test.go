@@ -204,3 +204,22 @@ func TestUndeclaredInVarFileWarns(t *testing.T) {
 		t.Errorf("description = %q", lab.Description)
 	}
 }
+
+// TestSysctlNameErrorAtItsKey: a bad sysctl name in a map written in
+// place is reported at the key's own line and column.
+func TestSysctlNameErrorAtItsKey(t *testing.T) {
+	src := `lab "x" {}
+jail "a" {
+  sysctl = {
+    "net.ipv4.ip_default_ttl" = "64"
+
+    "net..bad" = "1"
+  }
+}
+`
+	_, _, diags := LoadSource([]byte(src), "x.hcl", LoadOptions{})
+	if len(diags) != 1 || diags[0].Summary != "Invalid sysctl name" || diags[0].Subject == nil ||
+		diags[0].Subject.Start.Line != 6 || diags[0].Subject.Start.Column != 5 {
+		t.Fatalf("diagnostics %v, want one at x.hcl:6:5 (the key)", diags)
+	}
+}
