@@ -20,7 +20,7 @@ var _ plan.Adopter = (*Provider)(nil)
 // and remembered (see withRemembered); Sync writes it to the markers file
 // after an apply.
 // The values that the jail's sysctls had before netlab set them are lost
-// with the marker.
+// with the marker: a sysctl the lab drops later keeps its last value.
 func (p *Provider) Adopt(recorded *plan.Lab) []string {
 	if recorded == nil || checkName("lab", recorded.Name) != nil {
 		return nil
@@ -52,6 +52,15 @@ func (p *Provider) Adopt(recorded *plan.Lab) []string {
 			continue
 		}
 		m.Cookie = live
+		// What the sysctls were before netlab set them is lost with the
+		// marker: recorded as unknown, they are read back as they are
+		// and, once the lab drops one, left as they are.
+		for k := range j.Sysctl {
+			if m.SysctlBefore == nil {
+				m.SysctlBefore = map[string]string{}
+			}
+			m.SysctlBefore[k] = ""
+		}
 		p.remember(m)
 		took = append(took, j.Addr)
 		p.logf("netns: adopted %s (inode %d) for lab %s from its state: its marker was gone", j.Name, ino, lab)

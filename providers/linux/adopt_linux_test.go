@@ -25,6 +25,8 @@ func TestAdoptFromState(t *testing.T) {
 	for _, n := range []string{"nltA1", "nltA2", "nltA3", "nltA4"} {
 		lab.Jails = append(lab.Jails, plan.Jail{Name: n, Addr: "jail." + n, Hostname: n + "-h", Forwarding: true})
 	}
+	// A sysctl: adopted, it must be read back, not planned again.
+	lab.Jails[0].Sysctl = map[string]string{"net.ipv4.conf.all.rp_filter": "2"}
 	lab.Sort()
 	old := newTestProvider(t, lab)
 	must(t, old.Prepare(lab))

@@ -77,9 +77,13 @@ func setSysctls(m *marker, want map[string]string) error {
 		if _, ok := want[key]; ok {
 			continue
 		}
-		// The file is gone with its interface: nothing to restore.
-		if err := writeSysctl(key, m.SysctlBefore[key]); err != nil && !errors.Is(err, fs.ErrNotExist) {
-			return fmt.Errorf("restoring: %w", err)
+		// The file is gone with its interface: nothing to restore. An
+		// empty value is one netlab does not know (see Adopt): the key
+		// keeps the lab's last value.
+		if before := m.SysctlBefore[key]; before != "" {
+			if err := writeSysctl(key, before); err != nil && !errors.Is(err, fs.ErrNotExist) {
+				return fmt.Errorf("restoring: %w", err)
+			}
 		}
 		delete(m.SysctlBefore, key)
 	}
