@@ -18,6 +18,11 @@ var providerNames = []string{"auto", "linux", "freebsd"}
 
 // labBlock reads the one lab block. The lab it returns is never nil, so
 // that loading goes on to report the rest of the file's mistakes.
+// reservedLabName is the one name a lab cannot have: netlab's runtime
+// directory (RUNDIR) holds the labs' locks in RUNDIR/locks, beside each
+// lab's RUNDIR/LAB.
+const reservedLabName = "locks"
+
 func (l *loader) labBlock(blocks hcl.Blocks, body hcl.Body, ctx *hcl.EvalContext) *Lab {
 	lab := &Lab{Provider: "auto"}
 	if len(blocks) == 0 {
@@ -35,7 +40,11 @@ func (l *loader) labBlock(blocks hcl.Blocks, body hcl.Body, ctx *hcl.EvalContext
 
 	b := blocks[0]
 	lab.Name = b.Labels[0]
-	l.checkName("lab", lab.Name, b.LabelRanges[0])
+	if l.checkName("lab", lab.Name, b.LabelRanges[0]) && lab.Name == reservedLabName {
+		l.errorf(b.LabelRanges[0], "Invalid lab name",
+			"The lab name %q is netlab's own: its runtime directory holds the labs' locks "+
+				"under that name. Choose another name.", lab.Name)
+	}
 	content, diags := b.Body.Content(labSchema)
 	l.diags = append(l.diags, diags...)
 	l.declare("lab", b.DefRange, content.Attributes)

@@ -223,3 +223,12 @@ jail "a" {
 		t.Fatalf("diagnostics %v, want one at x.hcl:6:5 (the key)", diags)
 	}
 }
+
+// TestLabNameLocksReserved: a lab named "locks" would share its runtime
+// directory with netlab's locks.
+func TestLabNameLocksReserved(t *testing.T) {
+	_, _, diags := LoadSource([]byte(`lab "locks" {}`+"\n"), "x.hcl", LoadOptions{})
+	if !diags.HasErrors() || diags[0].Summary != "Invalid lab name" || !strings.Contains(diags[0].Detail, "locks") {
+		t.Errorf("diagnostics %v, want the name refused", diags)
+	}
+}

@@ -131,6 +131,10 @@ func (s *Server) run(w http.ResponseWriter, r *http.Request) {
 		httpError(w, http.StatusBadRequest, fmt.Sprintf("reading the request: %v", err))
 		return
 	}
+	if _, err := dec.Token(); err != io.EOF {
+		httpError(w, http.StatusBadRequest, "reading the request: it holds more than one JSON object")
+		return
+	}
 	ix := s.ix.Load()
 	if err := check(ix, req); err != nil {
 		httpError(w, http.StatusBadRequest, err.Error())

@@ -113,6 +113,7 @@ func TestRunOverHTTP(t *testing.T) {
 		{name: "not-a-jail", ctype: "application/json", body: `{"tool":"ping","from":"vm4","to":"8.8.8.8"}`, status: 400},
 		{name: "not-a-tool", ctype: "application/json", body: `{"tool":"bash","from":"vm4","to":"vm6"}`, status: 400},
 		{name: "garbage", ctype: "application/json", body: `{"tool":`, status: 400},
+		{name: "trailing-data", ctype: "application/json", origin: self, body: `{"tool":"ping","from":"vm4","to":"vm6"}{"x":1}`, status: 400},
 		{name: "accepted", ctype: "application/json", origin: self, body: `{"tool":"ping","from":"vm4","to":"vm6"}`, status: 202},
 	}
 	for _, tt := range tests {

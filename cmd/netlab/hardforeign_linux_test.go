@@ -153,8 +153,9 @@ func TestForeignInterfaces(t *testing.T) {
 	clash := ifindex(t, h4, h1)
 	for _, args := range [][]string{{"plan", l.file}, {"apply", "-auto-approve", l.file}} {
 		r := l.run(args...)
-		if r.code != 1 || !says(r.stderr, `interface "`+h1+`" in network namespace "`+h4+`"`) {
-			t.Errorf("want exit 1 naming the interface:\n%s", r)
+		if r.code != 1 || !says(r.stderr, `interface "`+h1+`" in network namespace "`+h4+`"`) ||
+			!says(r.stderr, "other names with interfaces = [...]") {
+			t.Errorf("want exit 1 naming the interface and the way out:\n%s", r)
 		}
 	}
 

@@ -309,11 +309,17 @@ func (s *session) observe(ctx context.Context, destroy bool) (*plan.Lab, error) 
 		}
 		var diags hcl.Diagnostics
 		for _, c := range obs.Clashes {
+			fix := advice
+			if strings.HasPrefix(c.Addr, "link.") && !destroy {
+				// A link's interface names come from its peers' names
+				// or from interfaces, not from the link's own name.
+				fix = "give the ends of %s other names with interfaces = [...] in the lab file, or remove that interface by hand."
+			}
 			d := &hcl.Diagnostic{
 				Severity: severity,
 				Summary:  "Name taken by an object netlab does not own",
 				Detail: fmt.Sprintf("%s needs its name, but %s exists and does not belong to lab %q. "+
-					"netlab never changes what it does not own: "+advice,
+					"netlab never changes what it does not own: "+fix,
 					c.Addr, c.Object, s.want.Name, c.Addr),
 			}
 			if c.Owner != "" {
