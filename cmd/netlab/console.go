@@ -140,7 +140,7 @@ by name and the hostname is the jail's own. With no command, opens a shell.
 The exit status is the command's. Everything after JAIL (or after --) goes
 to the command unchanged, so netlab's own flags (-lab) come before JAIL.`,
 		DisableFlagsInUseLine: true,
-		Args: minArgs(1),
+		Args:                  minArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			t, err := a.findJail(cmd.Context(), args[0], labFile, &f)
 			if err != nil {
