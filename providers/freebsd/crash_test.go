@@ -1,6 +1,7 @@
 package freebsd
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"fmt"
@@ -9,7 +10,6 @@ import (
 	"strconv"
 	"strings"
 	"sync/atomic"
-	"syscall"
 	"testing"
 	"time"
 
@@ -115,13 +115,13 @@ func (f *fake) crashAt(op string, lab *plan.Lab, budget int) bool {
 	exe, err := os.Executable()
 	must(f.t, err)
 	cmd := exec.Command(exe, "-test.run=^TestCrashChild$", "-test.count=1")
+	// Every command the child starts inherits this tag in its
+	// environment, process group of its own or not.
+	tag := fmt.Sprintf("%s=%d-%d", crashEnvTag, os.Getpid(), crashRuns.Add(1))
 	cmd.Env = append(os.Environ(), crashEnvOp+"="+op, crashEnvBudget+"="+strconv.Itoa(budget),
-		crashEnvLab+"="+string(data), crashEnvRun+"="+f.run, crashEnvRoot+"="+f.root)
-	// Its own process group holds every command it starts, even one
-	// caught between fork and exec when it dies.
-	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
+		crashEnvLab+"="+string(data), crashEnvRun+"="+f.run, crashEnvRoot+"="+f.root, tag)
 	out, err := cmd.CombinedOutput()
-	f.waitOrphans(cmd.Process.Pid)
+	f.waitOrphans(tag)
 	if ee, ok := err.(*exec.ExitError); ok && ee.ExitCode() == crashedStatus {
 		return true
 	}
@@ -131,19 +131,48 @@ func (f *fake) crashAt(op string, lab *plan.Lab, budget int) bool {
 	return false
 }
 
+// crashEnvTag names the environment variable that marks the commands of
+// one crashed netlab; crashRuns numbers the crashes of this process.
+const crashEnvTag = "NETLAB_TEST_CRASH_TAG"
+
+var crashRuns atomic.Int64
+
 // waitOrphans waits until the commands that the dead netlab had in
 // flight, which outlive it as they would on a real host, have finished:
 // the next netlab starts after them, or the test would race with them.
-// They are the members left of the dead netlab's process group pgid.
-func (f *fake) waitOrphans(pgid int) {
+// They are the live processes whose environment holds tag (each command
+// runs in a process group of its own, so the dead netlab's group does
+// not hold them).
+func (f *fake) waitOrphans(tag string) {
 	f.t.Helper()
 	deadline := time.Now().Add(10 * time.Second)
-	for syscall.Kill(-pgid, 0) == nil {
+	for taggedRunning(tag) {
 		if time.Now().After(deadline) {
 			f.t.Fatal("commands of the dead netlab still run after 10s")
 		}
 		time.Sleep(5 * time.Millisecond)
 	}
+}
+
+// taggedRunning reports whether a process that is not a zombie has tag
+// in its environment.
+func taggedRunning(tag string) bool {
+	entries, _ := os.ReadDir("/proc")
+	for _, e := range entries {
+		pid, err := strconv.Atoi(e.Name())
+		if err != nil {
+			continue
+		}
+		env, err := os.ReadFile(fmt.Sprintf("/proc/%d/environ", pid))
+		if err != nil || !bytes.Contains(env, []byte(tag+"\x00")) {
+			continue
+		}
+		stat, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
+		if i := bytes.LastIndexByte(stat, ')'); err == nil && i > 0 && i+2 < len(stat) && stat[i+2] != 'Z' {
+			return true
+		}
+	}
+	return false
 }
 
 // crashFake is a fresh fake to run op on lab in: lab prepared and, when
