@@ -10,6 +10,7 @@ import (
 	"net/http"
 	"os/exec"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"time"
 	"unicode/utf8"
@@ -47,6 +48,19 @@ type runRequest struct {
 type runner struct {
 	limit chan struct{}
 	next  atomic.Int64
+	// base is the context runs start from: Serve's, so that they end
+	// with it; none before Serve (Handler alone).
+	base atomic.Pointer[context.Context]
+	// active counts the runs still going, which Serve waits for.
+	active sync.WaitGroup
+}
+
+// context returns the context a new run starts from.
+func (r *runner) context() context.Context {
+	if c := r.base.Load(); c != nil {
+		return *c
+	}
+	return context.Background()
 }
 
 // check refuses a run request unless its tool is ping or traceroute and
@@ -159,7 +173,9 @@ func (s *Server) run(w http.ResponseWriter, r *http.Request) {
 	start := runMsg{Type: "run", ID: id, State: "start", Tool: req.Tool, From: req.From, To: req.To,
 		Argv: argv, Why: reason}
 	s.broadcast(start)
+	s.runs.active.Add(1)
 	go func() {
+		defer s.runs.active.Done()
 		defer func() { <-s.runs.limit }()
 		status := s.execute(id, req.From, argv)
 		s.broadcast(runMsg{Type: "run", ID: id, State: "exit", Status: status})
@@ -170,7 +186,8 @@ func (s *Server) run(w http.ResponseWriter, r *http.Request) {
 // execute runs argv in jail and sends its output line by line. It returns
 // how the run ended.
 func (s *Server) execute(id int64, jail string, argv []string) string {
-	ctx, cancel := context.WithTimeout(context.Background(), runTimeout)
+	base := s.runs.context()
+	ctx, cancel := context.WithTimeout(base, runTimeout)
 	defer cancel()
 	cmd, err := s.opts.Console.Command(ctx, s.opts.Lab, jail, argv)
 	if err != nil {
@@ -190,6 +207,8 @@ func (s *Server) execute(id int64, jail string, argv []string) string {
 	pw.Close()
 	<-done
 	switch {
+	case base.Err() != nil:
+		return "stopped: the web view is shutting down"
 	case ctx.Err() != nil:
 		return "timed out"
 	case err != nil:

@@ -1,16 +1,22 @@
 package web
 
 import (
+	"context"
 	"encoding/json"
 	"errors"
 	"io"
+	"net"
 	"net/http"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"regexp"
 	"slices"
+	"strconv"
 	"strings"
+	"syscall"
 	"testing"
+	"time"
 
 	"github.com/netlab/netlab/plan"
 )
@@ -359,5 +365,62 @@ func TestLoopbackOnly(t *testing.T) {
 				t.Errorf("LoopbackOnly(%q) = %v, want %v", tt.addr, got, tt.want)
 			}
 		})
+	}
+}
+
+// pidConsole runs, for every command, a shell that prints its pid and
+// then sleeps in its place.
+type pidConsole struct{ fakeConsole }
+
+func (c *pidConsole) Command(ctx context.Context, lab, jail string, argv []string) (*exec.Cmd, error) {
+	return exec.CommandContext(ctx, "sh", "-c", "echo $$; exec sleep 30"), nil
+}
+
+// TestRunsEndWithTheView stops the web view while a run started from the
+// page is going: Serve returns only once the run's process is gone.
+func TestRunsEndWithTheView(t *testing.T) {
+	want := testLab()
+	srv, err := New(Options{Lab: want.Name, Provider: fakeHost(t, want), Want: want,
+		Console: &pidConsole{}, Poll: 20 * time.Millisecond})
+	if err != nil {
+		t.Fatal(err)
+	}
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	done := make(chan error, 1)
+	go func() { done <- srv.Serve(ctx, l) }()
+	h := &harness{t: t, srv: srv, url: "http://" + l.Addr().String()}
+	s := h.events()
+	var topo topology
+	s.next("topology", &topo)
+
+	if code, body := post(t, h.url+"/api/run", "application/json", h.url, `{"tool":"ping","from":"vm4","to":"vm6"}`); code != 202 {
+		t.Fatalf("run refused: %d %s", code, body)
+	}
+	var m runMsg
+	for m.State != "line" {
+		s.next("run", &m)
+	}
+	pid, err := strconv.Atoi(m.Line)
+	if err != nil {
+		t.Fatalf("first line %q is no pid", m.Line)
+	}
+	s.resp.Body.Close()
+	cancel()
+	select {
+	case err := <-done:
+		if err != nil {
+			t.Errorf("Serve: %v", err)
+		}
+	case <-time.After(10 * time.Second):
+		t.Fatal("Serve did not return after its context ended")
+	}
+	if syscall.Kill(pid, 0) == nil {
+		syscall.Kill(pid, syscall.SIGKILL)
+		t.Errorf("the run's process %d outlived the web view", pid)
 	}
 }

@@ -121,6 +121,11 @@ func (s *Server) Serve(ctx context.Context, l net.Listener) error {
 		BaseContext:       func(net.Listener) context.Context { return ctx },
 	}
 
+	// Runs started from the page end with the view, killed if need be
+	// (their commands are started with this context).
+	s.runs.base.Store(&ctx)
+	defer s.runs.active.Wait()
+
 	var wg sync.WaitGroup
 	wg.Go(func() { s.pollTopology(ctx) })
 	wg.Go(func() { s.pipeline(ctx) })
