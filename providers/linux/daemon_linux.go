@@ -465,7 +465,9 @@ func (p *Provider) StopDaemon(ctx context.Context, lab string, d plan.Daemon) er
 // stopSpec stops the daemon s records, and any process still carrying
 // its tag, and removes its files but the log and host key.
 func (p *Provider) stopSpec(s daemonSpec) error {
-	if s.running() {
+	if s.running() && !p.inJailNetns(s) {
+		p.logf("daemon: pid %d that the record of %s in %s names runs in another network namespace: left alone", s.Pid, s.Name, s.Jail)
+	} else if s.running() {
 		if err := terminate(s.Pid, s.Start, p.stopTimeout); err != nil {
 			return err
 		}
@@ -481,6 +483,19 @@ func (p *Provider) stopSpec(s daemonSpec) error {
 		}
 	}
 	return nil
+}
+
+// inJailNetns reports whether the process a daemon record names runs in
+// the network namespace of the record's jail (as its marker records it,
+// else as the record does): a record edited or left stale, naming a
+// process elsewhere, must not have netlab stop that process.
+func (p *Provider) inJailNetns(s daemonSpec) bool {
+	want := s.Netns
+	if m, err := p.readMarker(s.Lab, s.Jail); err == nil {
+		want = m.Netns
+	}
+	ino, err := processNetns(s.Pid)
+	return err == nil && (want == 0 || ino == want)
 }
 
 // stopJailDaemons stops every daemon recorded in the jail.

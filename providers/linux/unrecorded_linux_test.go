@@ -284,3 +284,49 @@ func TestGarbledDaemonRecord(t *testing.T) {
 		t.Errorf("pid %d still runs after StopDaemon", pid)
 	}
 }
+
+// TestForgedDaemonRecordKillsNothingOutside points a daemon's record at a
+// process of the host's own network namespace (as an edited or stale
+// record could): StopDaemon leaves that process alone.
+func TestForgedDaemonRecordKillsNothingOutside(t *testing.T) {
+	ctx := context.Background()
+	d := unrecordedKinds()[2]
+	lab := unrecordedLab(d)
+	p := newTestProvider(t, lab)
+	if _, err := p.CreateJail(ctx, lab.Name, lab.Jails[0]); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := p.StartDaemon(ctx, lab.Name, d); err != nil {
+		t.Fatal(err)
+	}
+	victim := exec.Command("sleep", "600")
+	victim.SysProcAttr = &syscall.SysProcAttr{Setsid: true}
+	if err := victim.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { victim.Process.Kill(); victim.Wait() })
+	st, err := readStat(victim.Process.Pid)
+	if err != nil {
+		t.Fatal(err)
+	}
+	s, err := p.readSpec(lab.Name, d.Jail, d.Name)
+	if err != nil {
+		t.Fatal(err)
+	}
+	real := s.Pid
+	s.Pid, s.Start = victim.Process.Pid, st.Start
+	if err := p.writeSpec(s); err != nil {
+		t.Fatal(err)
+	}
+	if err := p.StopDaemon(ctx, lab.Name, d); err != nil {
+		t.Fatal(err)
+	}
+	// The victim is this test's child: killed, it would stay a zombie.
+	if st, err := readStat(victim.Process.Pid); err != nil || st.Dead() {
+		t.Errorf("StopDaemon killed pid %d of the host's namespace, which the forged record named", victim.Process.Pid)
+	}
+	// The daemon itself goes by its tag.
+	if syscall.Kill(real, 0) == nil {
+		t.Errorf("the daemon (pid %d) still runs", real)
+	}
+}
