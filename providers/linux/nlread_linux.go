@@ -210,6 +210,11 @@ func (r *nlReader) staticRoutes() ([]plan.Route, error) {
 		out = append(out, plan.Route{To: netip.PrefixFrom(dst, int(m[1])).Masked(), Via: gw})
 		return err
 	})
+	if errors.Is(err, unix.ENOENT) {
+		// With strict checking, a namespace whose main table was never
+		// made (nothing routed yet) answers so: it has no routes.
+		return nil, nil
+	}
 	return out, err
 }
 

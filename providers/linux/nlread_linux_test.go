@@ -150,3 +150,36 @@ func must(t *testing.T, err error) {
 		t.Fatal(err)
 	}
 }
+
+// TestNLReaderFreshNamespace reads a namespace in which nothing ever
+// happened (lo down, no table made): no links but lo, no addresses, no
+// routes, and no error.
+func TestNLReaderFreshNamespace(t *testing.T) {
+	lab := &plan.Lab{Name: "nlrdf", Jails: []plan.Jail{{Name: "nlrdF1", Addr: "jail.nlrdF1"}}}
+	newTestProvider(t, lab) // for its cleanup and the root check
+	var rd *nlReader
+	err := onThread(func() error {
+		if err := unix.Unshare(unix.CLONE_NEWNET); err != nil {
+			return err
+		}
+		var err error
+		rd, err = openNLReader()
+		return err
+	})
+	must(t, err)
+	defer rd.close()
+	links, err := rd.links()
+	must(t, err)
+	if len(links) != 1 || links[0].name != "lo" || links[0].up {
+		t.Errorf("links %+v, want lo, down", links)
+	}
+	addrs, err := rd.addrs()
+	must(t, err)
+	routes, err := rd.staticRoutes()
+	if err != nil || len(routes) != 0 || len(addrs) != 0 {
+		t.Errorf("routes %v, addresses %v, %v; want none and no error", routes, addrs, err)
+	}
+	if _, err := rd.forwarding(); err != nil {
+		t.Errorf("forwarding: %v", err)
+	}
+}
