@@ -242,3 +242,24 @@ func TestRuntimeDirRemoved(t *testing.T) {
 	l.destroy()
 	l.assertGone("destroy after the runtime directory was removed")
 }
+
+// TestListSkipsADamagedLab: a lab whose markers cannot be read (here a
+// directory where the file should be) is left out of list, with a
+// warning, and the other labs stay listed and usable by name.
+func TestListSkipsADamagedLab(t *testing.T) {
+	good := demo(t, "hardlistok")
+	good.apply()
+	broken := filepath.Join(good.runDir, labName("hardlistbad"))
+	if err := os.MkdirAll(filepath.Join(broken, "jails.markers"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { os.RemoveAll(broken) })
+	r := good.run("list")
+	if r.code != 0 || !says(r.stdout, good.name) || !says(r.stderr, "that lab is left out") {
+		t.Errorf("want the good lab listed and a warning about the other:\n%s", r)
+	}
+	if r := good.run("exec", jailName(1), "--", "true"); r.code != 0 {
+		t.Errorf("exec by jail name beside a damaged lab:\n%s", r)
+	}
+	good.destroy()
+}

@@ -193,7 +193,11 @@ func (a *app) liveLabs(ctx context.Context) ([]plan.Lab, error) {
 			r.Release(e.Name()) // hold one lab's handles at a time
 		}
 		if err != nil {
-			return nil, wrapOnce(err, "reading", fmt.Sprintf("lab %q", e.Name()))
+			// One lab whose records are damaged must not hide the
+			// others: it is left out, with why.
+			fmt.Fprintf(a.stderr, "Warning: %v; that lab is left out.\n",
+				wrapOnce(err, "reading", fmt.Sprintf("lab %q", e.Name())))
+			continue
 		}
 		if len(obs.Lab.Jails)+len(obs.Lab.Links)+len(obs.Lab.Daemons) > 0 {
 			labs = append(labs, obs.Lab)
