@@ -368,7 +368,19 @@ func (s *session) adopt() {
 	if !ok || s.st == nil {
 		return
 	}
-	took := ad.Adopt(&s.st.Resources)
+	recorded := s.st.Resources
+	if s.src != nil {
+		// With a lab file, only the jails it declares: a state file
+		// copied from another lab must not bring that lab's jails
+		// into this one's plan, to be destroyed.
+		recorded.Jails = nil
+		for _, j := range s.st.Resources.Jails {
+			if s.want.Jail(j.Name) != nil {
+				recorded.Jails = append(recorded.Jails, j)
+			}
+		}
+	}
+	took := ad.Adopt(&recorded)
 	if len(took) == 0 {
 		return
 	}

@@ -2,6 +2,8 @@ package linux
 
 import (
 	"maps"
+	"os"
+	"path/filepath"
 	"strconv"
 
 	"github.com/netlab/netlab/plan"
@@ -41,7 +43,7 @@ func (p *Provider) Adopt(recorded *plan.Lab) []string {
 		}
 		m := marker{Lab: lab, Jail: j.Name, Netns: ino, Hostname: hostnameOf(j), Path: j.Path,
 			Sysctl: maps.Clone(j.Sysctl)}
-		if !owns(m) || p.otherOwner(lab, j.Name) != "" {
+		if !owns(m) || p.otherOwner(lab, j.Name) != "" || p.otherRuntimeDir(lab, j.Name) {
 			continue
 		}
 		// The inode number may have gone to a namespace made since: the
@@ -94,4 +96,19 @@ func (p *Provider) liveCookie(jail string, ino uint64) (uint64, error) {
 	}
 	defer unix.Close(e.fd)
 	return cookieOfNS(e.fd)
+}
+
+// otherRuntimeDir reports whether another lab keeps a runtime directory
+// for a jail of this name: the namespace may be that lab's, whose markers
+// are gone too.
+func (p *Provider) otherRuntimeDir(lab, jail string) bool {
+	dirs, _ := filepath.Glob(filepath.Join(p.runDir, "*", jail))
+	for _, d := range dirs {
+		if other := filepath.Base(filepath.Dir(d)); other != lab && other != "locks" {
+			if st, err := os.Stat(d); err == nil && st.IsDir() {
+				return true
+			}
+		}
+	}
+	return false
 }

@@ -3,6 +3,7 @@ package linux
 import (
 	"context"
 	"os"
+	"path/filepath"
 	"slices"
 	"strconv"
 	"syscall"
@@ -204,5 +205,34 @@ func TestUnprovenJailsLeftAlone(t *testing.T) {
 		if _, err := os.Stat(hostsPath(j.Name)); err != nil {
 			t.Errorf("hosts file of %s: %v", j.Name, err)
 		}
+	}
+}
+
+// TestAdoptNotWhatAnotherLabKeeps: a jail name for which another lab
+// keeps a runtime directory is not adopted from a state (the state may
+// be a copy of that lab's, whose markers are gone too).
+func TestAdoptNotWhatAnotherLabKeeps(t *testing.T) {
+	ctx := context.Background()
+	lab := &plan.Lab{Name: "nltao", Jails: []plan.Jail{{Name: "nltO1", Addr: "jail.nltO1", Hostname: "nltO1"}}}
+	p := newTestProvider(t, lab)
+	must(t, applyLab(ctx, p, lab))
+	obs, err := p.Observe(ctx, lab)
+	must(t, err)
+	recorded := obs.Lab
+	p.journals.close(p.markersPath(lab.Name))
+	must(t, os.Remove(p.markersPath(lab.Name)))
+	p.markers.Delete(lab.Name + "/nltO1")
+	t.Cleanup(func() { p.Adopt(&recorded) }) // for the cleanup's destroy
+
+	other := filepath.Join(p.runDir, "nltaother", "nltO1")
+	must(t, os.MkdirAll(other, 0o755))
+	fresh := New(Options{RunDir: p.runDir})
+	t.Cleanup(fresh.ns.closeAll)
+	if took := fresh.Adopt(&recorded); len(took) != 0 {
+		t.Errorf("Adopt took %v although lab nltaother keeps a directory for nltO1", took)
+	}
+	must(t, os.RemoveAll(filepath.Dir(other)))
+	if took := fresh.Adopt(&recorded); len(took) != 1 {
+		t.Errorf("Adopt took %v once that directory went, want jail.nltO1", took)
 	}
 }
