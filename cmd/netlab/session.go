@@ -388,7 +388,7 @@ func (s *session) adopt() {
 	if len(took) > 5 {
 		names = fmt.Sprintf("%s and %d more", strings.Join(took[:5], ", "), len(took)-5)
 	}
-	fmt.Fprintf(s.a.stderr, "Warning: netlab's own records of %s were gone (under %s); "+
+	fmt.Fprintf(s.a.stderr, "Warning: netlab's own records of %s were gone or unreadable (under %s); "+
 		"the state file %s names their live namespaces, so they are still the lab's. "+
 		"An apply writes the records again.\n", names, s.a.runDir, s.statePath)
 }

@@ -289,7 +289,7 @@ func (p *Provider) unrecordedDaemon(want *plan.Lab, m marker, name string, procs
 	}
 	d := plan.Daemon{Jail: m.Jail, Name: name, Addr: daemonAddr(want, m.Jail, name),
 		Live: plan.Live{IDs: map[string]string{"pid": strconv.Itoa(st.Pid)},
-			Broken: fmt.Sprintf("pid %d runs without its record %s, which was removed outside netlab",
+			Broken: fmt.Sprintf("pid %d runs without a readable record %s (removed or damaged outside netlab)",
 				st.Pid, p.daemonFile(m.Lab, m.Jail, name, "daemon"))}}
 	for _, w := range want.Daemons {
 		if w.Jail == m.Jail && w.Name == name {

@@ -95,7 +95,7 @@ func TestUnrecordedDaemonIsReplaced(t *testing.T) {
 			if len(obs.Lab.Daemons) != 1 || obs.Lab.Daemons[0].IDs["pid"] != strconv.Itoa(pid) {
 				t.Fatalf("observed %+v, want the running daemon, pid %d", obs.Lab.Daemons, pid)
 			}
-			if got := obs.Lab.Daemons[0].Broken; !strings.Contains(got, "without its record") {
+			if got := obs.Lab.Daemons[0].Broken; !strings.Contains(got, "without a readable record") {
 				t.Errorf("Broken = %q, want it to say the record is gone", got)
 			}
 			pl := plan.Diff(lab, &obs.Lab, lab)
