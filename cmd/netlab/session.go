@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"path/filepath"
 	"runtime"
 	"strings"
 	"syscall"
@@ -315,6 +316,13 @@ func (s *session) observe(ctx context.Context, destroy bool) (*plan.Lab, error) 
 				// or from interfaces, not from the link's own name.
 				fix = "give the ends of %s other names with interfaces = [...] in the lab file, or remove that interface by hand."
 			}
+			if s.recordsJail(c.Addr) {
+				// Removing it by hand could remove the lab's own jail,
+				// whose marker was damaged: the state can prove it.
+				fix = "the state file records %s, so the namespace may be the lab's with a damaged marker: " +
+					"if so, delete its line from " + filepath.Join(s.a.runDir, s.want.Name, "jails.markers") +
+					" and plan again, and netlab recognises it by the inode and cookie the state recorded."
+			}
 			d := &hcl.Diagnostic{
 				Severity: severity,
 				Summary:  "Name taken by an object netlab does not own",
@@ -433,4 +441,17 @@ func (s *session) makePlan(ctx context.Context, destroy bool) (*plan.Plan, error
 	p.Provider = s.prov.Name()
 	p.Destroy = destroy
 	return p, nil
+}
+
+// recordsJail reports whether the state file records the jail at addr.
+func (s *session) recordsJail(addr string) bool {
+	if s.st == nil {
+		return false
+	}
+	for _, j := range s.st.Resources.Jails {
+		if j.Addr == addr && j.IDs["netns_inode"] != "" {
+			return true
+		}
+	}
+	return false
 }
