@@ -31,12 +31,13 @@ file as it is.`,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			path := statePath
 			var sensitive map[string][]string
+			labName := ""
 			if len(args) > 0 {
 				lab, _, err := a.loadLab(args[0], &f)
 				if err != nil {
 					return err
 				}
-				sensitive = lab.Sensitive
+				sensitive, labName = lab.Sensitive, lab.Name
 				if path == "" {
 					path = state.DefaultPath(args[0], lab.Name)
 				}
@@ -49,6 +50,9 @@ file as it is.`,
 			}
 			if st == nil {
 				return fmt.Errorf("no state file at %s: the lab has not been applied", path)
+			}
+			if labName != "" && st.Resources.Name != labName {
+				return fmt.Errorf("state %s belongs to lab %q, not %q: give the right -state", path, st.Resources.Name, labName)
 			}
 			if asJSON {
 				enc := json.NewEncoder(a.stdout)
