@@ -160,3 +160,33 @@ func TestMissingHostsFileReported(t *testing.T) {
 		t.Errorf("after Sync: repairs %+v, %v; want none", obs.Repairs, err)
 	}
 }
+
+// TestHostsSymlinkRefused: a jail's hosts file replaced by a symbolic
+// link is not written through; Sync says what to do.
+func TestHostsSymlinkRefused(t *testing.T) {
+	ctx := context.Background()
+	lab := &plan.Lab{Name: "nlths", Jails: []plan.Jail{{Name: "nltS1", Addr: "jail.nltS1", Hostname: "nltS1"}}}
+	p := newTestProvider(t, lab)
+	if err := applyLab(ctx, p, lab); err != nil {
+		t.Fatal(err)
+	}
+	target := filepath.Join(t.TempDir(), "elsewhere")
+	if err := os.WriteFile(target, []byte("keep\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	path := hostsPath("nltS1")
+	if err := os.Remove(path); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Symlink(target, path); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { os.Remove(path) })
+	err := p.Sync(ctx, lab.Name, lab)
+	if !errors.Is(err, ErrNotOwned) || !strings.Contains(err.Error(), "symbolic link") || !strings.Contains(err.Error(), "rm "+path) {
+		t.Errorf("Sync = %v, want a refusal naming the link and how to remove it", err)
+	}
+	if b, _ := os.ReadFile(target); string(b) != "keep\n" {
+		t.Errorf("the link's target was written: %q", b)
+	}
+}

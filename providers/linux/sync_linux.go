@@ -104,6 +104,10 @@ func (p *Provider) writeAllHosts(lab *plan.Lab, live map[string]bool) error {
 // a file of its own.
 func (p *Provider) updateHosts(files *hostsFiles, jail string, st unix.Stat_t, written map[uint64]bool) (bool, error) {
 	path := hostsPath(jail)
+	if st.Mode&unix.S_IFMT == unix.S_IFLNK {
+		return false, fmt.Errorf("writing %s: it is a symbolic link, which netlab does not follow: "+
+			"remove it (rm %s) and apply again: %w", path, path, ErrNotOwned)
+	}
 	if written[st.Ino] && st.Nlink > 1 && files.shared(jail) {
 		return true, nil // another link to the shared file, checked already
 	}
@@ -114,7 +118,8 @@ func (p *Provider) updateHosts(files *hostsFiles, jail string, st unix.Stat_t, w
 	}
 	tag, ok := parseHostsTag(old)
 	if !ok || !tag.owns(files.lab.Name, jail) {
-		return false, fmt.Errorf("writing %s: the file exists and netlab did not write it for this lab: %w", path, ErrNotOwned)
+		return false, fmt.Errorf("writing %s: the file exists and netlab did not write it for this lab: "+
+			"move it away and apply again: %w", path, ErrNotOwned)
 	}
 	isShared := tag.jail == "" && files.shared(jail)
 	if tag.jail == "" && !files.shared(jail) {
