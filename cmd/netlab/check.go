@@ -119,7 +119,9 @@ func (s *session) waitConverged(ctx context.Context, start time.Time, timeout ti
 		if err != nil {
 			return err
 		}
-		if len(gaps) == 0 {
+		// An interrupt that came while the last steps finished stops
+		// the wait too, even if routing has converged meanwhile.
+		if len(gaps) == 0 && ctx.Err() == nil {
 			elapsed := time.Since(start)
 			s.a.events.converged(elapsed)
 			fmt.Fprintf(s.a.humanOut(), "Routing converged %s after apply started.\n", roundDuration(elapsed))

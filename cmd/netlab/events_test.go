@@ -145,6 +145,21 @@ func TestWaitInterruptedEvent(t *testing.T) {
 	}
 }
 
+// TestWaitInterruptedBeforeItStarts: an interrupt that came while the
+// apply's last steps finished stops the wait too, converged or not.
+func TestWaitInterruptedBeforeItStarts(t *testing.T) {
+	connected := []plan.KernelRoute{{To: netip.MustParsePrefix("10.0.0.0/24"), Origin: "connected"}}
+	var out bytes.Buffer
+	s := waitSession(t, tableConsole{"a": connected, "b": connected}, &out)
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	err := s.waitConverged(ctx, time.Now(), 30*time.Second)
+	var nc *notConverged
+	if !errors.As(err, &nc) || !nc.interrupted {
+		t.Errorf("waitConverged after an interrupt = %v, want it interrupted", err)
+	}
+}
+
 func equalJSON(a, b any) bool {
 	x, _ := json.Marshal(a)
 	y, _ := json.Marshal(b)
