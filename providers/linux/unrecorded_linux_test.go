@@ -44,6 +44,22 @@ func startForgotten(t *testing.T, p *Provider, lab *plan.Lab, d plan.Daemon) int
 	t.Helper()
 	lookPath(t, "bird")
 	lookPath(t, sshdComm)
+	pid := startInJail(t, p, lab, d)
+	if d.Kind == plan.KindSSHD {
+		// What makes sshd hard to find: its environment no longer
+		// shows the tag it was started with.
+		if showsTag(pid, p.daemonTag(lab.Name, d.Jail, d.Name)) {
+			t.Logf("sshd pid %d still shows its tag: the title check is not exercised", pid)
+		}
+	}
+	forgetJailFiles(t, p, lab.Name, d.Jail)
+	return pid
+}
+
+// startInJail creates the lab's jail and starts d in it, and returns the
+// daemon's pid.
+func startInJail(t *testing.T, p *Provider, lab *plan.Lab, d plan.Daemon) int {
+	t.Helper()
 	ctx := context.Background()
 	if _, err := p.CreateJail(ctx, lab.Name, lab.Jails[0]); err != nil {
 		t.Fatal(err)
@@ -53,14 +69,6 @@ func startForgotten(t *testing.T, p *Provider, lab *plan.Lab, d plan.Daemon) int
 		t.Fatal(err)
 	}
 	pid, _ := strconv.Atoi(started.IDs["pid"])
-	if d.Kind == plan.KindSSHD {
-		// What makes sshd hard to find: its environment no longer
-		// shows the tag it was started with.
-		if showsTag(pid, p.daemonTag(lab.Name, d.Jail, d.Name)) {
-			t.Logf("sshd pid %d still shows its tag: the title check is not exercised", pid)
-		}
-	}
-	forgetJailFiles(t, p, lab.Name, d.Jail)
 	return pid
 }
 
@@ -259,14 +267,7 @@ func TestGarbledDaemonRecord(t *testing.T) {
 	d := unrecordedKinds()[2] // a command: found by its tag
 	lab := unrecordedLab(d)
 	p := newTestProvider(t, lab)
-	if _, err := p.CreateJail(ctx, lab.Name, lab.Jails[0]); err != nil {
-		t.Fatal(err)
-	}
-	started, err := p.StartDaemon(ctx, lab.Name, d)
-	if err != nil {
-		t.Fatal(err)
-	}
-	pid, _ := strconv.Atoi(started.IDs["pid"])
+	pid := startInJail(t, p, lab, d)
 	if err := os.WriteFile(p.daemonFile(lab.Name, d.Jail, d.Name, "daemon"), []byte("{garbage"), 0o644); err != nil {
 		t.Fatal(err)
 	}
@@ -293,12 +294,7 @@ func TestForgedDaemonRecordKillsNothingOutside(t *testing.T) {
 	d := unrecordedKinds()[2]
 	lab := unrecordedLab(d)
 	p := newTestProvider(t, lab)
-	if _, err := p.CreateJail(ctx, lab.Name, lab.Jails[0]); err != nil {
-		t.Fatal(err)
-	}
-	if _, err := p.StartDaemon(ctx, lab.Name, d); err != nil {
-		t.Fatal(err)
-	}
+	startInJail(t, p, lab, d)
 	victim := exec.Command("sleep", "600")
 	victim.SysProcAttr = &syscall.SysProcAttr{Setsid: true}
 	if err := victim.Start(); err != nil {
