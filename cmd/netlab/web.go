@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"net"
+	"strings"
 	"strconv"
 
 	"github.com/spf13/cobra"
@@ -60,6 +61,16 @@ jails. The page works offline; stop the server with Ctrl-C.`,
 // serveWeb serves the web view of the session's lab on listen until ctx
 // ends.
 func (a *app) serveWeb(ctx context.Context, s *session, listen string) error {
+	// The view shows only what the lab owns: say so when objects of
+	// others hold its names, which it would otherwise leave out silently.
+	if obs, err := s.prov.Observe(ctx, s.want); err == nil && len(obs.Clashes) > 0 {
+		var held []string
+		for _, c := range obs.Clashes {
+			held = append(held, fmt.Sprintf("%s (%s)", c.Addr, c.Object))
+		}
+		fmt.Fprintf(a.stderr, "Warning: names of lab %q are held by objects netlab does not own: %s; "+
+			"the web view leaves them out (netlab plan %s says more).\n", s.want.Name, strings.Join(held, ", "), s.want.File)
+	}
 	capt, _ := s.prov.(plan.Capturer)
 	srv, err := web.New(web.Options{
 		Lab: s.want.Name, Provider: s.prov, Console: s.console, Capturer: capt,

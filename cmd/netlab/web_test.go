@@ -165,3 +165,41 @@ func waitURL(t *testing.T, stderr *syncBuffer) string {
 	t.Fatalf("the web view never said where it listens:\n%s", stderr.String())
 	return ""
 }
+
+// TestServeWebWarnsOfHeldNames: a lab whose names other objects hold is
+// served with a warning that the view leaves them out.
+func TestServeWebWarnsOfHeldNames(t *testing.T) {
+	dir := t.TempDir()
+	host := &fake.Host{Path: filepath.Join(dir, "host.json")}
+	saved := newProvider
+	newProvider = func(string, providerOptions) (plan.Provider, plan.Console, error) { return host, nil, nil }
+	t.Cleanup(func() { newProvider = saved })
+	first, second := filepath.Join(dir, "lab.hcl"), filepath.Join(dir, "other.hcl")
+	must := func(err error) {
+		t.Helper()
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+	must(os.WriteFile(first, []byte(webLab), 0o644))
+	must(os.WriteFile(second, []byte("lab \"nlwother\" {}\n\njail \"r1\" {}\n"), 0o644))
+	runDir := filepath.Join(dir, "run")
+	var out, errs bytes.Buffer
+	if code := run([]string{"apply", "-auto-approve", "-run-dir", runDir, first}, strings.NewReader(""), &out, &errs); code != 0 {
+		t.Fatalf("apply: exit %d\n%s%s", code, out.String(), errs.String())
+	}
+
+	stderr := &syncBuffer{}
+	a := &app{stdin: strings.NewReader(""), stdout: io.Discard, stderr: stderr, runDir: runDir}
+	s, err := a.openSession(second, &labFlags{})
+	must(err)
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- a.serveWeb(ctx, s, "localhost:0") }()
+	waitURL(t, stderr)
+	cancel()
+	<-done
+	if msg := stderr.String(); !strings.Contains(msg, `Warning: names of lab "nlwother" are held by objects netlab does not own: jail.r1`) {
+		t.Errorf("stderr:\n%s", msg)
+	}
+}
