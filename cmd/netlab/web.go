@@ -4,8 +4,8 @@ import (
 	"context"
 	"fmt"
 	"net"
-	"strings"
 	"strconv"
+	"strings"
 
 	"github.com/spf13/cobra"
 
