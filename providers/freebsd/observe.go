@@ -1,6 +1,7 @@
 package freebsd
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -36,6 +37,12 @@ func (p *Provider) Observe(ctx context.Context, want *plan.Lab) (*plan.Observati
 	var daemons []pendingDaemon
 	for _, o := range owned {
 		jail, ifaces, found, err := p.observeJail(ctx, want, o)
+		if jailVanished(err, o.info.JID) {
+			// Removed since jls listed it (by someone else: the lab's
+			// lock keeps netlab's own changes out): it is not live.
+			p.logf("jail %q (jid %d) went while it was observed", o.info.Name, o.info.JID)
+			continue
+		}
 		if err != nil {
 			return nil, fmt.Errorf("observing jail %q: %w", o.info.Name, err)
 		}
@@ -356,4 +363,13 @@ func loopbackUp(ifaces []ifaceStatus) bool {
 		}
 	}
 	return false
+}
+
+// jailVanished reports whether err is a command's failure because jail
+// jid no longer exists ("jail "7" not found", as ifconfig -j, jexec and
+// jls -j say).
+func jailVanished(err error, jid int) bool {
+	var xe *providers.ExecError
+	return errors.As(err, &xe) &&
+		bytes.Contains(xe.Stderr, []byte(fmt.Sprintf("jail %q not found", strconv.Itoa(jid))))
 }

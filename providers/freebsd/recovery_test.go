@@ -7,6 +7,7 @@ import (
 	"testing"
 
 	"github.com/netlab/netlab/plan"
+	"github.com/netlab/netlab/providers"
 	"github.com/netlab/netlab/providers/freebsd/internal/fakebsd"
 )
 
@@ -175,4 +176,43 @@ func TestRoutedNeedsForwarding(t *testing.T) {
 			t.Fatalf("r1 learned %+v from r2, whose routed runs without forwarding", r)
 		}
 	}
+}
+
+// removingRunner removes a jail, as another process on the host might,
+// right after the first jls it runs.
+type removingRunner struct {
+	providers.Runner
+	sh   providers.Runner
+	jail string
+	done bool
+}
+
+func (r *removingRunner) Run(ctx context.Context, argv ...string) ([]byte, error) {
+	out, err := r.Runner.Run(ctx, argv...)
+	if argv[0] == "jls" && !r.done {
+		r.done = true
+		if _, rerr := r.sh.Run(ctx, "jail", "-r", r.jail); rerr != nil {
+			return out, rerr
+		}
+	}
+	return out, err
+}
+
+// TestJailRemovedWhileObserved: a jail removed between jls and its
+// ifconfig is not live, not a failed observation.
+func TestJailRemovedWhileObserved(t *testing.T) {
+	f := newFake(t)
+	lab := pair("rwo")
+	must(t, f.p.Prepare(lab))
+	must(t, engine(context.Background(), f.p, lab.Name, lab))
+	f.p.run = &removingRunner{Runner: f.p.run, sh: f.sh, jail: "r1"}
+	obs, err := f.p.Observe(context.Background(), lab)
+	if err != nil {
+		t.Fatalf("Observe: %v", err)
+	}
+	if obs.Lab.Jail("r1") != nil || obs.Lab.Jail("r2") == nil {
+		t.Errorf("observed jails %+v, want r2 only", obs.Lab.Jails)
+	}
+	f.p.run = f.count
+	must(t, engine(context.Background(), f.p, lab.Name, nil))
 }
