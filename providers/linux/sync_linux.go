@@ -204,8 +204,8 @@ func (p *Provider) removeStaleHosts(lab string, keep map[string]bool) error {
 		if !e.IsDir() || keep[jail] {
 			continue
 		}
-		if _, err := os.Lstat(netnsPath(jail)); err == nil && !p.ownPlaceholder(lab, jail) {
-			continue // a namespace holds the name; see removeStaleJails
+		if p.nameHeld(lab, jail) {
+			continue // see nameHeld
 		}
 		errs = append(errs, p.removeHosts(lab, jail))
 	}
@@ -274,14 +274,10 @@ func (p *Provider) removeStaleJails(lab string, marked []marker, live map[string
 		if !stale[jail] {
 			continue
 		}
-		placeholder := p.ownPlaceholder(lab, jail)
-		if _, err := os.Lstat(netnsPath(jail)); err == nil && !placeholder {
-			// A namespace holds the name, though none the lab can prove
-			// its own (its marker and state were removed by hand, say):
-			// what runs in it may be the lab's, so it is left alone.
+		if p.nameHeld(lab, jail) {
 			continue
 		}
-		if placeholder {
+		if p.ownPlaceholder(lab, jail) {
 			errs = append(errs, os.Remove(netnsPath(jail)))
 		}
 		p.ns.drop(jail)
@@ -292,6 +288,15 @@ func (p *Provider) removeStaleJails(lab string, marked []marker, live map[string
 		errs = append(errs, p.removeJailDir(lab, jail), p.removeJailHosts(lab, jail))
 	}
 	return errors.Join(errs...)
+}
+
+// nameHeld reports whether something other than the lab's placeholder is
+// mounted or lies at /run/netns/JAIL: a namespace that the lab cannot
+// prove its own (its marker and state removed by hand, say), but that
+// may be. Sync leaves such a jail's daemons and files alone.
+func (p *Provider) nameHeld(lab, jail string) bool {
+	_, err := os.Lstat(netnsPath(jail))
+	return err == nil && !p.ownPlaceholder(lab, jail)
 }
 
 // removeTempFiles removes the temporary files that writeFileAtomic left
