@@ -76,7 +76,8 @@ type space struct {
 
 // create makes the namespaces on one locked thread (each with lo up and
 // forwarding on), then the veths from the root namespace with both ends
-// placed by fd, and configures each end through its namespace's handle.
+// placed by fd and one queue each way, as netlab makes them, and
+// configures each end through its namespace's handle.
 func create(t *bench.Topology) (int, error) {
 	spaces, err := makeSpaces(t.Jails)
 	if err != nil {
@@ -90,7 +91,7 @@ func create(t *bench.Topology) (int, error) {
 		a, b := spaces[l.A], spaces[l.B]
 		ia, ib := t.Iface(l.A, l.B), t.Iface(l.B, l.A)
 		veth := &netlink.Veth{
-			LinkAttrs:     netlink.LinkAttrs{Name: ia, Namespace: netlink.NsFd(a.fd), TxQLen: -1},
+			LinkAttrs:     netlink.LinkAttrs{Name: ia, Namespace: netlink.NsFd(a.fd), TxQLen: -1, NumTxQueues: 1, NumRxQueues: 1},
 			PeerName:      ib,
 			PeerNamespace: netlink.NsFd(b.fd),
 			PeerTxQLen:    -1,

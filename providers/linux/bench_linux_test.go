@@ -87,6 +87,7 @@ func rawLinks(b *testing.B, lab *plan.Lab, hs map[string]*netlink.Handle, fds ma
 	for _, l := range lab.Links {
 		attrs := netlink.NewLinkAttrs()
 		attrs.Name, attrs.Namespace = l.Ends[0].Iface, netlink.NsFd(fds[l.Ends[0].Jail])
+		attrs.NumTxQueues, attrs.NumRxQueues = singleQueue, singleQueue
 		veth := &netlink.Veth{LinkAttrs: attrs, PeerName: l.Ends[1].Iface,
 			PeerNamespace: netlink.NsFd(fds[l.Ends[1].Jail]), PeerTxQLen: -1}
 		if err := hs[l.Ends[0].Jail].LinkAdd(veth); err != nil {

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
+	"net"
 	"net/netip"
 	"os"
 	"reflect"
@@ -77,6 +78,7 @@ func TestLifecycle(t *testing.T) {
 	t.Logf("apply took %v", time.Since(start))
 
 	t.Run("observe-equals-desired", func(t *testing.T) { expectObserved(t, p, want) })
+	t.Run("link-ends", func(t *testing.T) { checkLinkEnds(t, p, want) })
 	t.Run("ping-by-name", func(t *testing.T) { pingAll(t, p, want) })
 	t.Run("hostname", func(t *testing.T) { checkHostnames(t, p, want) })
 	t.Run("rip-routes", func(t *testing.T) { checkRIPRoutes(t, p, want) })
@@ -114,6 +116,40 @@ func expectObserved(t *testing.T, p *Provider, want *plan.Lab) {
 	for _, d := range obs.Lab.Daemons {
 		if d.IDs["pid"] == "" || d.Broken != "" {
 			t.Errorf("daemon %s: IDs %v, broken %q", d.Addr, d.IDs, d.Broken)
+		}
+	}
+}
+
+// checkLinkEnds reads every link end back through a netlink handle of its
+// own: tagged, sized, up as declared, addressed, and with one queue each
+// way.
+func checkLinkEnds(t *testing.T, p *Provider, lab *plan.Lab) {
+	t.Helper()
+	for _, l := range lab.Links {
+		for i, e := range l.Ends {
+			ns, err := p.openJail(lab.Name, e.Jail)
+			if err != nil {
+				t.Fatal(err)
+			}
+			link, err := ns.h.LinkByName(e.Iface)
+			if err != nil {
+				t.Errorf("link %s end %d: %v", l.Name, i, err)
+				continue
+			}
+			a := link.Attrs()
+			if want := linkAlias(lab.Name, l.Name, i); a.Alias != want {
+				t.Errorf("%s in %s: alias %q, want %q", e.Iface, e.Jail, a.Alias, want)
+			}
+			if a.NumTxQueues != singleQueue || a.NumRxQueues != singleQueue {
+				t.Errorf("%s in %s: %d tx and %d rx queues, want %d", e.Iface, e.Jail, a.NumTxQueues, a.NumRxQueues, singleQueue)
+			}
+			if a.MTU != l.MTU || (a.Flags&net.FlagUp != 0) != l.Up {
+				t.Errorf("%s in %s: mtu %d, flags %v; want mtu %d, up %v", e.Iface, e.Jail, a.MTU, a.Flags, l.MTU, l.Up)
+			}
+			addrs, err := ns.h.AddrList(link, netlink.FAMILY_V4)
+			if err != nil || len(addrs) != 1 || prefixOf(addrs[0].IPNet) != e.Address {
+				t.Errorf("%s in %s: addresses %v (%v), want %s", e.Iface, e.Jail, addrs, err, e.Address)
+			}
 		}
 	}
 }
