@@ -160,7 +160,7 @@ func TestInterruptedLinkCreate(t *testing.T) {
 // only the first tagged ends carrying their alias.
 func halfMadeVeth(t *testing.T, p *Provider, lab string, l plan.Link, tagged int) {
 	t.Helper()
-	ns, err := p.linkJails(lab, l)
+	ns, err := p.linkJails(lab, l, true)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -12,7 +12,6 @@ import (
 	"strings"
 
 	"github.com/netlab/netlab/plan"
-	"github.com/vishvananda/netlink"
 	"github.com/vishvananda/netns"
 	"golang.org/x/sys/unix"
 )
@@ -91,19 +90,19 @@ func (p *Provider) setupJail(m *marker, j plan.Jail, fd int) (*jailNS, error) {
 	if m.Netns, err = fdInode(fd); err != nil {
 		return nil, fmt.Errorf("stat of new network namespace: %w", err)
 	}
-	m.Cookie = cookieHere()
-	h, err := netlink.NewHandle(unix.NETLINK_ROUTE)
+	conn, err := openNLConnSized(nlWriteBufSize)
 	if err != nil {
 		return nil, fmt.Errorf("opening netlink socket: %w", err)
 	}
-	e := &jailNS{lab: m.Lab, jail: m.Jail, ino: m.Netns, fd: fd, h: h}
+	m.Cookie = cookieOf(conn.fd)
+	e := &jailNS{lab: m.Lab, jail: m.Jail, ino: m.Netns, fd: fd, conn: conn}
 	fail := func(err error) (*jailNS, error) {
-		h.Close()
+		conn.close()
 		return nil, err
 	}
 
-	if err := h.LinkSetUp(&netlink.Device{LinkAttrs: netlink.LinkAttrs{Index: loopbackIndex}}); err != nil {
-		return fail(fmt.Errorf("netlink link set lo up: %w", err))
+	if err := conn.setUp(loopbackIndex, "lo"); err != nil {
+		return fail(err)
 	}
 	if err := setForwarding(j.Forwarding); err != nil {
 		return fail(err)

@@ -14,68 +14,49 @@ import (
 )
 
 // singleQueue is the number of transmit and receive queues of each veth
-// end netlab makes.
+// end netlab makes. Left unset, the kernel gives a veth one queue per CPU
+// and then cuts the count in use to one, waiting for an RCU grace period
+// while it holds the RTNL lock that every other netlink change waits for:
+// about a sixth of the time a 100-jail lab takes to build
+// (docs/benchmarks.md).
 const singleQueue = 1
 
 // CreateLink implements plan.Provider: a veth pair whose ends are born in
 // their jails' namespaces, each tagged with the link, addressed, sized and
 // set up or down. On failure nothing of the link is left.
 func (p *Provider) CreateLink(ctx context.Context, lab string, l plan.Link) (plan.Link, error) {
-	ns, err := p.linkJails(lab, l)
+	ns, err := p.linkJails(lab, l, false)
 	if err != nil {
 		return l, fmt.Errorf("creating link %q: %w", l.Name, err)
-	}
-
-	attrs := netlink.NewLinkAttrs()
-	attrs.Name = l.Ends[0].Iface
-	attrs.Namespace = netlink.NsFd(ns[0].fd)
-	attrs.MTU = l.MTU
-	// One queue each way, for both ends (the peer takes these too). Left
-	// unset, the kernel gives a veth one queue per CPU and then cuts the
-	// count in use to one, waiting for an RCU grace period while it holds
-	// the RTNL lock that every other netlink change waits for: about a
-	// sixth of the time a 100-jail lab takes to build (docs/benchmarks.md).
-	attrs.NumTxQueues, attrs.NumRxQueues = singleQueue, singleQueue
-	if l.Up {
-		attrs.Flags = net.FlagUp // raises this end only; the peer comes up below
-	}
-	veth := &netlink.Veth{
-		LinkAttrs:     attrs,
-		PeerName:      l.Ends[1].Iface,
-		PeerNamespace: netlink.NsFd(ns[1].fd),
-		PeerTxQLen:    -1,
 	}
 	if err := p.writeClaim(lab, l); err != nil {
 		return l, fmt.Errorf("creating link %q: %w", l.Name, err)
 	}
-	if err := ns[0].h.LinkAdd(veth); err != nil {
+	var index [2]int
+	v := vethSpec{name: l.Ends[0].Iface, peer: l.Ends[1].Iface, peerNS: ns[1].fd, mtu: l.MTU, up: l.Up}
+	what := fmt.Sprintf("link add veth %s (in %s) peer %s (in %s)", l.Ends[0].Iface, l.Ends[0].Jail, l.Ends[1].Iface, l.Ends[1].Jail)
+	err = ns[0].write(func(c *nlConn) (err error) {
+		index[0], index[1], err = c.addVeth(v, what)
+		return err
+	})
+	if err != nil {
 		p.removeClaim(lab, l.Name)
-		return l, fmt.Errorf("creating link %q: netlink link add veth %s (in %s) peer %s (in %s): %w",
-			l.Name, l.Ends[0].Iface, l.Ends[0].Jail, l.Ends[1].Iface, l.Ends[1].Jail, err)
+		return l, fmt.Errorf("creating link %q: %w", l.Name, err)
 	}
 	p.logf("netlink: %s: link add %s type veth peer %s netns %s", l.Ends[0].Jail, l.Ends[0].Iface, l.Ends[1].Iface, l.Ends[1].Jail)
 
-	// LinkAdd looked up the index of the first end; the peer's is found
-	// by name in its namespace.
 	l.IDs = map[string]string{}
 	for i, e := range l.Ends {
-		var link netlink.Link = veth
-		var err error
-		if i == 1 || veth.Index == 0 {
-			link, err = ns[i].h.LinkByName(e.Iface)
-		}
-		if err == nil {
-			err = p.configureEnd(ns[i], link, lab, l, i)
-		}
-		if err != nil {
-			if derr := ns[0].h.LinkDel(veth); derr != nil {
+		if err := p.configureEnd(ns[i], index[i], lab, l, i); err != nil {
+			derr := ns[0].write(func(c *nlConn) error { return c.delLink(index[0], l.Ends[0].Iface) })
+			if derr != nil {
 				err = errors.Join(err, fmt.Errorf("removing the half-made veth: %w", derr))
 			} else {
 				p.removeClaim(lab, l.Name)
 			}
 			return l, fmt.Errorf("creating link %q: %s in %s: %w", l.Name, e.Iface, e.Jail, err)
 		}
-		l.IDs["ifindex"+strconv.Itoa(i)] = strconv.Itoa(link.Attrs().Index)
+		l.IDs["ifindex"+strconv.Itoa(i)] = strconv.Itoa(index[i])
 	}
 	if err := p.removeClaim(lab, l.Name); err != nil {
 		return l, fmt.Errorf("creating link %q: %w", l.Name, err)
@@ -83,27 +64,55 @@ func (p *Provider) CreateLink(ctx context.Context, lab string, l plan.Link) (pla
 	return l, nil
 }
 
-// configureEnd tags, addresses and raises end i of a new link.
-func (p *Provider) configureEnd(ns *jailNS, link netlink.Link, lab string, l plan.Link, i int) error {
+// configureEnd tags, addresses and raises end i of a new link, whose
+// interface index in its jail is index. End 0 was born up if the link is;
+// the kernel cannot raise end 1 at its birth. The jail's sysctls for the
+// interface are set before it comes up.
+func (p *Provider) configureEnd(ns *jailNS, index int, lab string, l plan.Link, i int) error {
+	e := l.Ends[i]
 	alias := linkAlias(lab, l.Name, i)
-	if err := ns.h.LinkSetAlias(link, alias); err != nil {
-		return fmt.Errorf("netlink link set alias %s: %w", alias, err)
-	}
-	if a := l.Ends[i].Address; a.IsValid() {
-		if err := ns.h.AddrAdd(link, &netlink.Addr{IPNet: ipNet(a)}); err != nil {
-			return fmt.Errorf("netlink addr add %s: %w", a, err)
-		}
-		p.logf("netlink: %s: addr add %s dev %s", ns.jail, a, link.Attrs().Name)
-	}
-	if err := p.applyIfaceSysctls(ns, link.Attrs().Name); err != nil {
+	wantsSysctls, err := p.wantsIfaceSysctls(ns, e.Iface)
+	if err != nil {
 		return err
 	}
-	if l.Up && link.Attrs().Flags&net.FlagUp == 0 {
-		if err := ns.h.LinkSetUp(link); err != nil {
-			return fmt.Errorf("netlink link set up: %w", err)
-		}
+	raise := l.Up && i == 1 && !wantsSysctls
+	err = ns.write(func(c *nlConn) error { return c.setupEnd(index, e.Iface, alias, e.Address, raise) })
+	if err != nil {
+		return err
+	}
+	if e.Address.IsValid() {
+		p.logf("netlink: %s: addr add %s dev %s", ns.jail, e.Address, e.Iface)
+	}
+	if !wantsSysctls {
+		return nil
+	}
+	if err := p.applyIfaceSysctls(ns, e.Iface); err != nil {
+		return err
+	}
+	if l.Up && i == 1 {
+		return ns.write(func(c *nlConn) error { return c.setUp(index, e.Iface) })
 	}
 	return nil
+}
+
+// wantsIfaceSysctls reports whether the jail wants sysctls of interface
+// iface set.
+func (p *Provider) wantsIfaceSysctls(ns *jailNS, iface string) (bool, error) {
+	defer p.lockJail(ns.lab, ns.jail)()
+	m, err := p.markerOf(ns)
+	if err != nil {
+		return false, err
+	}
+	return wantsSysctlsOf(m, iface), nil
+}
+
+func wantsSysctlsOf(m marker, iface string) bool {
+	for key := range m.Sysctl {
+		if ifaceOfKey(key) == iface {
+			return true
+		}
+	}
+	return false
 }
 
 // applyIfaceSysctls sets the sysctls the jail wants for a new interface,
@@ -114,11 +123,7 @@ func (p *Provider) applyIfaceSysctls(ns *jailNS, iface string) error {
 	if err != nil {
 		return err
 	}
-	wanted := false
-	for key := range m.Sysctl {
-		wanted = wanted || ifaceOfKey(key) == iface
-	}
-	if !wanted {
+	if !wantsSysctlsOf(m, iface) {
 		return nil
 	}
 	if err := inJail(ns.fd, -1, func() error { return setIfaceSysctls(&m, iface) }); err != nil {
@@ -127,8 +132,9 @@ func (p *Provider) applyIfaceSysctls(ns *jailNS, iface string) error {
 	return p.writeMarker(m)
 }
 
-// linkJails opens the namespaces of both ends after checking the names.
-func (p *Provider) linkJails(lab string, l plan.Link) ([2]*jailNS, error) {
+// linkJails opens the namespaces of both ends after checking the names,
+// with their netlink handles if handles is set.
+func (p *Provider) linkJails(lab string, l plan.Link, handles bool) ([2]*jailNS, error) {
 	var ns [2]*jailNS
 	if err := checkName("lab", lab); err != nil {
 		return ns, err
@@ -140,8 +146,12 @@ func (p *Provider) linkJails(lab string, l plan.Link) ([2]*jailNS, error) {
 		if err := checkName("jail", e.Jail); err != nil {
 			return ns, err
 		}
+		open := p.openJailNS
+		if handles {
+			open = p.openJail
+		}
 		var err error
-		if ns[i], err = p.openJail(lab, e.Jail); err != nil {
+		if ns[i], err = open(lab, e.Jail); err != nil {
 			return ns, err
 		}
 	}
@@ -151,7 +161,7 @@ func (p *Provider) linkJails(lab string, l plan.Link) ([2]*jailNS, error) {
 // UpdateLink implements plan.Provider. Each end is found by its tag, so a
 // renamed interface is found too.
 func (p *Provider) UpdateLink(ctx context.Context, lab string, from, to plan.Link) (plan.Link, error) {
-	ns, err := p.linkJails(lab, to)
+	ns, err := p.linkJails(lab, to, true)
 	if err != nil {
 		return to, fmt.Errorf("updating link %q: %w", to.Name, err)
 	}

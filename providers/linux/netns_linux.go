@@ -47,10 +47,32 @@ type jailNS struct {
 	fd        int
 
 	// mu guards h, the netlink handle that changes the namespace, made
-	// by handle when first needed: observing needs none (see nlReader).
+	// by handle when first needed: observing needs none (see nlConn).
 	// openJail returns the namespace with h set.
 	mu sync.Mutex
 	h  *netlink.Handle
+
+	// connMu guards conn, through which the steps that build the lab
+	// write (see nlwrite_linux.go); write opens it when first needed.
+	connMu sync.Mutex
+	conn   *nlConn
+}
+
+// write runs fn with the namespace's write connection, opening it on
+// first use. Calls take turns.
+func (e *jailNS) write(fn func(c *nlConn) error) error {
+	e.connMu.Lock()
+	defer e.connMu.Unlock()
+	if e.conn == nil {
+		err := inJail(e.fd, -1, func() (err error) {
+			e.conn, err = openNLConnSized(nlWriteBufSize)
+			return err
+		})
+		if err != nil {
+			return fmt.Errorf("opening netlink socket in %q: %w", e.jail, err)
+		}
+	}
+	return fn(e.conn)
 }
 
 // handle returns the namespace's netlink handle, opening it on first use.
@@ -75,6 +97,11 @@ func (e *jailNS) close() {
 	defer e.mu.Unlock()
 	if e.h != nil {
 		e.h.Close()
+	}
+	e.connMu.Lock()
+	defer e.connMu.Unlock()
+	if e.conn != nil {
+		e.conn.close()
 	}
 	unix.Close(e.fd)
 }

@@ -13,35 +13,43 @@ import (
 )
 
 // Observe reads every jail of a lab: three netlink dumps and a netconf
-// query per namespace. For that it uses an nlReader rather than a
-// vishvananda/netlink handle, which changes the lab: a handle's socket is
+// query per namespace. For that it uses an nlConn rather than a
+// vishvananda/netlink handle: a handle's socket is
 // registered with Go's poller and its parsers decode every attribute and
 // statistic of every link into new objects, which for 250 namespaces
 // cost more than the kernel's own work. The reader is one blocking
 // socket, opened in the jail's namespace and closed after the read, whose
 // answers are decoded in place down to the few attributes observe uses.
 
-// nlReader is a NETLINK_ROUTE socket of one network namespace, used from
-// one goroutine at a time.
-type nlReader struct {
+// nlConn is a NETLINK_ROUTE socket of one network namespace, used from
+// one goroutine at a time. Observe reads through one; the steps that
+// build a lab write through another (see nlwrite_linux.go).
+type nlConn struct {
 	fd  int
 	seq uint32
 	buf []byte
 }
 
-// nlReadBuf is the receive buffer. The kernel sizes the parts of a dump
-// to what a reader asked for before, up to 32 KiB, so nothing is cut.
-const nlReadBuf = 64 << 10
+// nlBufSize is the receive buffer of a connection that reads dumps. The
+// kernel sizes the parts of a dump to what a reader asked for before, up
+// to 32 KiB, so nothing is cut.
+const nlBufSize = 64 << 10
 
 // errDumpInterrupted is a dump that the kernel marked NLM_F_DUMP_INTR: the
 // objects changed while it ran, so it may miss some.
 var errDumpInterrupted = errors.New("netlink dump interrupted by a change")
 
-// openNLReader opens a reader in the calling thread's network namespace.
-// It asks for strict checking, with which the kernel filters route dumps
-// by table and protocol; a kernel without it (before 4.20) sends every
-// route, and the reader filters them itself.
-func openNLReader() (*nlReader, error) {
+// openNLConn opens a connection for dumps in the calling thread's network
+// namespace. It asks for strict checking, with which the kernel filters
+// route dumps by table and protocol; a kernel without it (before 4.20)
+// sends every route, and the reader filters them itself.
+func openNLConn() (*nlConn, error) {
+	return openNLConnSized(nlBufSize)
+}
+
+// openNLConnSized opens a connection whose receive buffer holds bufSize
+// bytes: the largest message it can take.
+func openNLConnSized(bufSize int) (*nlConn, error) {
 	fd, err := unix.Socket(unix.AF_NETLINK, unix.SOCK_RAW|unix.SOCK_CLOEXEC, unix.NETLINK_ROUTE)
 	if err != nil {
 		return nil, fmt.Errorf("netlink socket: %w", err)
@@ -54,10 +62,10 @@ func openNLReader() (*nlReader, error) {
 		unix.Close(fd)
 		return nil, fmt.Errorf("netlink socket timeout: %w", err)
 	}
-	return &nlReader{fd: fd, buf: make([]byte, nlReadBuf)}, nil
+	return &nlConn{fd: fd, buf: make([]byte, bufSize)}, nil
 }
 
-func (r *nlReader) close() { unix.Close(r.fd) }
+func (r *nlConn) close() { unix.Close(r.fd) }
 
 // nlLink is what observe needs of a network interface.
 type nlLink struct {
@@ -102,7 +110,7 @@ const (
 var native = binary.NativeEndian
 
 // links dumps the namespace's interfaces.
-func (r *nlReader) links() ([]nlLink, error) {
+func (r *nlConn) links() ([]nlLink, error) {
 	req := make([]byte, sizeofIfInfomsg, sizeofIfInfomsg+8)
 	req[0] = unix.AF_UNSPEC
 	req = appendAttr(req, unix.IFLA_EXT_MASK, native.AppendUint32(nil, rtextFilterSkipStats))
@@ -139,7 +147,7 @@ func (r *nlReader) links() ([]nlLink, error) {
 }
 
 // addrs dumps the namespace's IPv4 addresses.
-func (r *nlReader) addrs() ([]nlAddr, error) {
+func (r *nlConn) addrs() ([]nlAddr, error) {
 	req := make([]byte, sizeofIfAddrmsg)
 	req[0] = unix.AF_INET
 	var out []nlAddr
@@ -178,7 +186,7 @@ func (r *nlReader) addrs() ([]nlAddr, error) {
 // staticRoutes dumps the IPv4 routes of the main table with protocol
 // static and one gateway: the routes a lab file sets. The selection is
 // the one the provider's staticRoutes makes over a netlink handle.
-func (r *nlReader) staticRoutes() ([]plan.Route, error) {
+func (r *nlConn) staticRoutes() ([]plan.Route, error) {
 	req := make([]byte, sizeofRtMsg)
 	req[0] = unix.AF_INET
 	req[4] = unix.RT_TABLE_MAIN
@@ -222,7 +230,7 @@ func (r *nlReader) staticRoutes() ([]plan.Route, error) {
 // net.ipv4.conf.all.forwarding). Opening the file in /proc/sys instead
 // costs a walk past the entries of that name of every namespace on the
 // host, which grows with the number of jails.
-func (r *nlReader) forwarding() (bool, error) {
+func (r *nlConn) forwarding() (bool, error) {
 	req := make([]byte, sizeofNetconfMsg, sizeofNetconfMsg+8)
 	req[0] = unix.AF_INET
 	req = appendAttr(req, netconfaIfindex, native.AppendUint32(nil, uint32(netconfIfindexAll)))
@@ -250,7 +258,7 @@ func (r *nlReader) forwarding() (bool, error) {
 // dump runs a dump request, again while the kernel reports that the
 // objects changed underneath; reset clears what each gathered from an
 // interrupted try.
-func (r *nlReader) dump(typ uint16, req []byte, reset func(), each func(typ uint16, m []byte) error) error {
+func (r *nlConn) dump(typ uint16, req []byte, reset func(), each func(typ uint16, m []byte) error) error {
 	for try := 0; ; try++ {
 		reset()
 		err := r.roundTrip(typ, unix.NLM_F_DUMP, req, each)
@@ -264,7 +272,7 @@ func (r *nlReader) dump(typ uint16, req []byte, reset func(), each func(typ uint
 // roundTrip sends one request with body and passes each message of the
 // answer to each, until the kernel's NLMSG_DONE or NLMSG_ERROR ends it
 // (a request that is not a dump must ask for NLM_F_ACK).
-func (r *nlReader) roundTrip(typ, flags uint16, body []byte, each func(typ uint16, m []byte) error) error {
+func (r *nlConn) roundTrip(typ, flags uint16, body []byte, each func(typ uint16, m []byte) error) error {
 	r.seq++
 	req := make([]byte, unix.NLMSG_HDRLEN, unix.NLMSG_HDRLEN+len(body))
 	native.PutUint32(req[0:4], uint32(unix.NLMSG_HDRLEN+len(body)))

@@ -59,9 +59,9 @@ func TestNLReaderMatchesHandle(t *testing.T) {
 		}
 	}
 
-	var rd *nlReader
+	var rd *nlConn
 	must(t, inJail(ns.fd, -1, func() (err error) {
-		rd, err = openNLReader()
+		rd, err = openNLConn()
 		return err
 	}))
 	defer rd.close()
@@ -157,13 +157,13 @@ func must(t *testing.T, err error) {
 func TestNLReaderFreshNamespace(t *testing.T) {
 	lab := &plan.Lab{Name: "nlrdf", Jails: []plan.Jail{{Name: "nlrdF1", Addr: "jail.nlrdF1"}}}
 	newTestProvider(t, lab) // for its cleanup and the root check
-	var rd *nlReader
+	var rd *nlConn
 	err := onThread(func() error {
 		if err := unix.Unshare(unix.CLONE_NEWNET); err != nil {
 			return err
 		}
 		var err error
-		rd, err = openNLReader()
+		rd, err = openNLConn()
 		return err
 	})
 	must(t, err)

@@ -101,7 +101,7 @@ type endObs struct {
 // observeLinks lists the namespace's interfaces: those tagged by the lab
 // become ends, and so do untagged ones that a claim names (broken); the
 // others are noted as foreign.
-func observeLinks(ns *jailNS, rd *nlReader, jo *jailObs, claims map[string]map[string]claimedEnd) error {
+func observeLinks(ns *jailNS, rd *nlConn, jo *jailObs, claims map[string]map[string]claimedEnd) error {
 	links, err := rd.links()
 	if err != nil {
 		return fmt.Errorf("netlink link list in %s: %w", ns.jail, err)

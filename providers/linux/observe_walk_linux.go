@@ -120,9 +120,9 @@ func (p *Provider) observeJail(want *plan.Lab, m marker, ran bool, home threadNS
 	j := plan.Jail{Name: m.Jail, Addr: jailAddr(want, m.Jail), Path: m.Path}
 	j = withJailIDs(j, m)
 	ns, err := p.enterJail(m)
-	var rd *nlReader
+	var rd *nlConn
 	if err == nil {
-		rd, err = openNLReader()
+		rd, err = openNLConn()
 	}
 	if err == nil && !sameCookie(m.Cookie, cookieOf(rd.fd)) {
 		rd.close()
@@ -183,7 +183,7 @@ func (p *Provider) enterJail(m marker) (*jailNS, error) {
 // readSettingsHere reads hostname, forwarding and the managed sysctls on
 // a thread inside the jail's network namespace, entering its UTS
 // namespace too if it has one.
-func (p *Provider) readSettingsHere(m marker, j *plan.Jail, ran bool, rd *nlReader) error {
+func (p *Provider) readSettingsHere(m marker, j *plan.Jail, ran bool, rd *nlConn) error {
 	if !ran {
 		return readSettings(m, j, m.Hostname, rd)
 	}
@@ -207,7 +207,7 @@ func (p *Provider) readSettingsHere(m marker, j *plan.Jail, ran bool, rd *nlRead
 
 // readSettings reads the jail's settings from the calling thread's
 // network namespace; the jail's hostname is given.
-func readSettings(m marker, j *plan.Jail, hostname string, rd *nlReader) error {
+func readSettings(m marker, j *plan.Jail, hostname string, rd *nlConn) error {
 	j.Hostname = hostname
 	fwd, err := rd.forwarding()
 	if err != nil {
