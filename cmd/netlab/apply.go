@@ -344,6 +344,12 @@ func (s *session) execute(ctx context.Context, p *plan.Plan, parallelism int) er
 	rec := &savingRecorder{st: st, path: s.statePath}
 	color := a.color(a.stderr)
 	hook := testSignalFromEnv()
+	// Progress lines go out in bursts, except with -v, whose log lines
+	// they must stay in order with.
+	progress := newBurstWriter(a.stderr, progressInterval)
+	if a.verbose {
+		progress.interval = 0
+	}
 
 	start := time.Now()
 	ap := plan.Applier{
@@ -356,7 +362,7 @@ func (s *session) execute(ctx context.Context, p *plan.Plan, parallelism int) er
 			if e.Err != nil {
 				line = fmt.Sprintf("[%*d/%d] %s: %s", len(fmt.Sprint(e.Total)), e.Done, e.Total, e.Addr, paint(color, "31", "failed"))
 			}
-			fmt.Fprintln(a.stderr, line)
+			fmt.Fprintln(progress, line)
 			a.events.step(p, e)
 			hook.at(e.Done)
 		},
@@ -364,6 +370,7 @@ func (s *session) execute(ctx context.Context, p *plan.Plan, parallelism int) er
 	saver := rec.every(200 * time.Millisecond)
 	hook.at(0)
 	applyErr := ap.Apply(ctx, p)
+	progress.Flush()
 	saver()
 
 	var syncErr error
@@ -411,6 +418,10 @@ func (s *session) execute(ctx context.Context, p *plan.Plan, parallelism int) er
 		verb, roundDuration(elapsed), add, change, destroy)
 	return nil
 }
+
+// progressInterval is the longest that apply's progress lines wait to go
+// out together (see burstWriter).
+const progressInterval = 50 * time.Millisecond
 
 // operation names what a run does: "apply", or "destroy" when destroying.
 func operation(destroy bool) string {
