@@ -77,64 +77,84 @@ func (a *Applier) Apply(ctx context.Context, p *Plan) error {
 
 	var (
 		mu      sync.Mutex
+		changed = sync.NewCond(&mu) // a step was started or ended
 		errs    []error
-		ready   []*step
-		running int
+		ready   []*step // steps whose dependencies are done
+		started []*step // steps started and waiting for a worker
+		running int     // steps started and not ended
 		done    int
-		wake    = make(chan struct{}, len(all)+1)
 	)
 	for _, s := range all {
 		if s.waiting == 0 {
 			ready = append(ready, s)
 		}
 	}
-
-	finish := func(s *step, elapsed time.Duration, err error) {
-		mu.Lock()
-		defer mu.Unlock()
-		running--
-		done++
-		if err != nil {
-			errs = append(errs, err)
-		} else {
-			for _, n := range s.next {
-				if n.waiting--; n.waiting == 0 {
-					ready = append(ready, n)
-				}
-			}
-		}
-		if a.Progress != nil {
-			a.Progress(Event{Step: s.String(), Addr: s.change.Addr, Elapsed: elapsed,
-				Done: done, Total: len(all), Err: err})
-		}
-		wake <- struct{}{}
-	}
-
-	for {
-		mu.Lock()
-		stop := len(errs) > 0 || ctx.Err() != nil
-		for !stop && running < par && len(ready) > 0 {
-			s := ready[0]
+	// start starts ready steps while there is room, unless the apply
+	// stops. A started step always runs, even if the apply stops before a
+	// worker takes it up.
+	start := func() {
+		for running < par && len(ready) > 0 && len(errs) == 0 && ctx.Err() == nil {
+			started = append(started, ready[0])
 			ready = ready[1:]
 			running++
-			go func() {
-				start := time.Now()
-				err := a.do(run, p.Lab, s, &mu)
-				finish(s, time.Since(start), err)
-			}()
-		}
-		idle := running == 0
-		mu.Unlock()
-		if idle {
-			break
-		}
-		select {
-		case <-wake:
-		case <-ctx.Done():
-			// Nothing new starts now; wait for the steps in flight.
-			<-wake
 		}
 	}
+
+	// Workers run the started steps, each one after another until none
+	// is running. Workers rather than a goroutine a step: handing every
+	// step from a scheduling goroutine to a new one and back costs two
+	// thread wakeups a step, a good part of its time in a large lab.
+	worker := func() {
+		mu.Lock()
+		defer mu.Unlock()
+		for {
+			for len(started) == 0 && running > 0 {
+				changed.Wait()
+			}
+			if len(started) == 0 {
+				changed.Broadcast() // nothing runs, nothing will: all end
+				return
+			}
+			s := started[0]
+			started = started[1:]
+			mu.Unlock()
+			begin := time.Now()
+			err := a.do(run, p.Lab, s, &mu)
+			elapsed := time.Since(begin)
+			mu.Lock()
+			running--
+			done++
+			if err != nil {
+				errs = append(errs, err)
+			} else {
+				for _, n := range s.next {
+					if n.waiting--; n.waiting == 0 {
+						ready = append(ready, n)
+					}
+				}
+			}
+			if a.Progress != nil {
+				a.Progress(Event{Step: s.String(), Addr: s.change.Addr, Elapsed: elapsed,
+					Done: done, Total: len(all), Err: err})
+			}
+			start()
+			// This worker takes one started step; others take the rest.
+			for range len(started) - 1 {
+				changed.Signal()
+			}
+			if running == 0 {
+				changed.Broadcast()
+			}
+		}
+	}
+	mu.Lock()
+	start()
+	mu.Unlock()
+	var wg sync.WaitGroup
+	for range min(par, len(all)) {
+		wg.Go(worker)
+	}
+	wg.Wait()
 
 	if ctx.Err() != nil && done < len(all) {
 		errs = append(errs, ErrInterrupted)
