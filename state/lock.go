@@ -144,7 +144,8 @@ func tryAcquire(path, lab, operation string) (l *Lock, stale *Holder, retry bool
 		f.Close()
 		return nil, nil, false, fmt.Errorf("locking lab %q: %w", lab, err)
 	}
-	f.Sync()
+	// Not synced to disk: the record describes a running process, and
+	// after the host goes down no holder is alive whatever it says.
 	return &Lock{f: f, path: path}, stale, false, nil
 }
 
