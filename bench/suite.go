@@ -6,6 +6,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -84,7 +85,13 @@ func Run(ctx context.Context, c Config) (*Suite, error) {
 	s := &Suite{Config: c}
 	for _, n := range c.Sizes {
 		for run := 0; run < c.Runs; run++ {
-			for _, cy := range s.cycles(n) {
+			// Every other run goes through the tools in reverse, so that
+			// none always follows the same one.
+			cycles := s.cycles(n)
+			if run%2 == 1 {
+				slices.Reverse(cycles)
+			}
+			for _, cy := range cycles {
 				if err := cy.check(); err != nil {
 					return s, err
 				}
@@ -153,20 +160,32 @@ func (s *Suite) measure(ctx context.Context, x *Series, dir string, argv ...stri
 
 // settle waits until the kernel has freed the namespaces that a cycle
 // deleted: it does so after the delete returns, holding RTNL for a while,
-// and that work must not land on the next tool's measurement. base is
-// the count before the cycle; n the namespaces it made. It gives up after
-// ten seconds, since other users may hold namespaces meanwhile.
+// and that work must not land on the next tool's measurement. A tool
+// that deletes its namespaces all at once (the floor) leaves more of it
+// than one that deletes them over its own run, so the count must be back
+// near base (the count before the cycle; n is the namespaces it made) and
+// steady for a while. It gives up after ten seconds, since other users
+// may hold namespaces meanwhile.
 func settle(base, n int) {
 	if base < 0 {
 		time.Sleep(time.Second)
 		return
 	}
+	const poll, steadyPolls = 25 * time.Millisecond, 8
 	deadline := time.Now().Add(10 * time.Second)
+	last, steady := -1, 0
 	for time.Now().Before(deadline) {
-		if now := namespacesAlive(); now >= 0 && now <= base+n/4 {
+		now := namespacesAlive()
+		if now == last {
+			steady++
+		} else {
+			last, steady = now, 0
+		}
+		// The count is of slab objects, which lags the frees a little.
+		if now >= 0 && now <= base+n/10 && steady >= steadyPolls {
 			return
 		}
-		time.Sleep(50 * time.Millisecond)
+		time.Sleep(poll)
 	}
 }
 
