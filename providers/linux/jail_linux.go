@@ -35,7 +35,7 @@ func (p *Provider) CreateJail(ctx context.Context, lab string, j plan.Jail) (pla
 
 	m := marker{Lab: lab, Jail: j.Name, Hostname: hostnameOf(j), Path: j.Path}
 	var e *jailNS
-	err := onThread(func() (err error) {
+	err := onThreadNet(func() (err error) {
 		e, err = p.buildJail(&m, j)
 		return err
 	})

@@ -45,11 +45,10 @@ func (p *Provider) observeJails(want *plan.Lab, claims map[string]map[string]cla
 		go func() {
 			defer wg.Done()
 			err := onThread(func() error {
-				home, err := currentNS()
+				home, err := homeNS()
 				if err != nil {
 					return err
 				}
-				defer home.close()
 				for i := range next {
 					ms[i], owned[i] = jails[i], owns(jails[i])
 					if owned[i] {
@@ -135,7 +134,7 @@ func (p *Provider) observeJail(want *plan.Lab, m marker, ran bool, home threadNS
 			j.Broken = err.Error()
 		}
 	}
-	if herr := home.enter(); herr != nil {
+	if herr := home.enter(false); herr != nil {
 		return jo, errors.Join(err, fmt.Errorf("returning from jail %q: %w: %w", m.Jail, errStranded, herr))
 	}
 	if err != nil {

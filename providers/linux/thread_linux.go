@@ -3,6 +3,7 @@ package linux
 import (
 	"fmt"
 	"runtime"
+	"sync"
 
 	"golang.org/x/sys/unix"
 )
@@ -28,15 +29,14 @@ func currentNS() (threadNS, error) {
 	return threadNS{net: net, uts: uts}, nil
 }
 
-func (t threadNS) close() {
-	unix.Close(t.net)
-	unix.Close(t.uts)
-}
-
-// enter moves the calling thread into t's namespaces.
-func (t threadNS) enter() error {
+// enter moves the calling thread into t's namespaces: both, or with
+// netOnly the network namespace alone.
+func (t threadNS) enter(netOnly bool) error {
 	if err := unix.Setns(t.net, unix.CLONE_NEWNET); err != nil {
 		return fmt.Errorf("entering network namespace: %w", err)
+	}
+	if netOnly {
+		return nil
 	}
 	if err := unix.Setns(t.uts, unix.CLONE_NEWUTS); err != nil {
 		return fmt.Errorf("entering UTS namespace: %w", err)
@@ -44,23 +44,42 @@ func (t threadNS) enter() error {
 	return nil
 }
 
+// home holds the namespaces that every thread Go may hand out is in: a
+// thread onThread hands back is back in them, and Go starts new threads
+// from one that never leaves them. They are opened once, by the first
+// onThread, on a thread that fn has not moved yet.
+var home struct {
+	once sync.Once
+	ns   threadNS
+	err  error
+}
+
+func homeNS() (threadNS, error) {
+	home.once.Do(func() { home.ns, home.err = currentNS() })
+	return home.ns, home.err
+}
+
 // onThread runs fn on a dedicated locked OS thread, which fn may move into
-// other namespaces. Afterwards the thread returns to its original
-// namespaces; if that fails it stays locked, and Go ends it together with
-// its goroutine instead of reusing it.
-func onThread(fn func() error) error {
+// other network and UTS namespaces. Afterwards the thread returns to the
+// process's own namespaces; if that fails it stays locked, and Go ends it
+// together with its goroutine instead of reusing it.
+func onThread(fn func() error) error { return locked(false, fn) }
+
+// onThreadNet is onThread for an fn that moves the thread into other
+// network namespaces only.
+func onThreadNet(fn func() error) error { return locked(true, fn) }
+
+func locked(netOnly bool, fn func() error) error {
 	done := make(chan error, 1)
 	go func() {
 		runtime.LockOSThread()
-		home, err := currentNS()
+		home, err := homeNS()
 		if err != nil {
 			done <- err
 			return
 		}
-		defer home.close()
-
 		err = fn()
-		if home.enter() == nil {
+		if home.enter(netOnly) == nil {
 			runtime.UnlockOSThread()
 		}
 		done <- err
@@ -71,7 +90,11 @@ func onThread(fn func() error) error {
 // inJail runs fn on a thread inside the network namespace netFD and, when
 // utsFD is not negative, the UTS namespace utsFD.
 func inJail(netFD, utsFD int, fn func() error) error {
-	return onThread(func() error {
+	run := onThreadNet
+	if utsFD >= 0 {
+		run = onThread
+	}
+	return run(func() error {
 		if err := unix.Setns(netFD, unix.CLONE_NEWNET); err != nil {
 			return fmt.Errorf("entering network namespace: %w", err)
 		}
