@@ -373,16 +373,21 @@ func (s *session) execute(ctx context.Context, p *plan.Plan, parallelism int) er
 	progress.Flush()
 	saver()
 
+	// The lab-wide files and the state file are saved side by side: the
+	// two touch nothing of each other's.
 	var syncErr error
+	var syncing sync.WaitGroup
 	if applyErr == nil {
 		desired := p.Desired
 		if p.Destroy {
 			desired = nil
 		}
-		syncErr = s.prov.Sync(context.WithoutCancel(ctx), p.Lab, desired)
+		syncing.Go(func() { syncErr = s.prov.Sync(context.WithoutCancel(ctx), p.Lab, desired) })
 	}
-	if err := rec.save(); err != nil {
-		return err
+	saveErr := rec.save()
+	syncing.Wait()
+	if saveErr != nil {
+		return saveErr
 	}
 	s.st = st
 	if p.Destroy && applyErr == nil {

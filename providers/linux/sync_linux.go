@@ -146,23 +146,33 @@ func (p *Provider) updateHosts(files *hostsFiles, jail string, st unix.Stat_t, w
 // own.
 func (p *Provider) addHosts(files *hostsFiles, jail string, shared *string) error {
 	path := hostsPath(jail)
-	if err := os.Mkdir(filepath.Dir(path), 0o755); err != nil && !errors.Is(err, fs.ErrExist) {
-		if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
-			return fmt.Errorf("writing %s: %w", path, err)
-		}
-	}
 	if !files.shared(jail) {
-		return p.createHosts(path, files.render(jail))
+		return inHostsDir(path, func() error { return p.createHosts(path, files.render(jail)) })
 	}
 	if *shared == "" {
 		*shared = path
-		return p.createHosts(path, files.render(jail))
+		return inHostsDir(path, func() error { return p.createHosts(path, files.render(jail)) })
 	}
-	if err := os.Link(*shared, path); err != nil {
+	err := inHostsDir(path, func() error { return os.Link(*shared, path) })
+	if err != nil {
 		return fmt.Errorf("linking %s to %s: %w", path, *shared, err)
 	}
 	p.logf("hosts: linked %s to %s", path, *shared)
 	return nil
+}
+
+// inHostsDir runs create, which makes the file at path, and once more
+// after making path's directory if that was missing. CreateJail makes the
+// directory, so it is there but after a crash.
+func inHostsDir(path string, create func() error) error {
+	err := create()
+	if !errors.Is(err, fs.ErrNotExist) {
+		return err
+	}
+	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
+		return fmt.Errorf("writing %s: %w", path, err)
+	}
+	return create()
 }
 
 // createHosts writes a new hosts file; it fails if one exists. The file
