@@ -273,7 +273,7 @@ func (s *session) applyLab(ctx context.Context, f *applyFlags, destroy bool) err
 	}
 	a.showPlan(p)
 	if !p.Empty() && !f.autoApprove {
-		if err := a.confirm(p, destroy); err != nil {
+		if err := a.confirm(ctx, p, destroy); err != nil {
 			return err
 		}
 	}
@@ -292,29 +292,40 @@ func (s *session) applyLab(ctx context.Context, f *applyFlags, destroy bool) err
 }
 
 // confirm asks for "yes" before apply or destroy changes the lab.
-func (a *app) confirm(p *plan.Plan, destroy bool) error {
+func (a *app) confirm(ctx context.Context, p *plan.Plan, destroy bool) error {
 	what := "apply these changes to"
 	if destroy {
 		what = "destroy everything of"
 	}
-	return a.askYes(fmt.Sprintf("Do you want to %s lab %q?", what, p.Lab), "-auto-approve")
+	return a.askYes(ctx, fmt.Sprintf("Do you want to %s lab %q?", what, p.Lab), "-auto-approve")
 }
 
 // askYes asks question on a terminal and goes on only on "yes". It
 // refuses to wait for an answer that cannot come: without a terminal on
 // stdin, the error says to rerun with skipFlag, the flag that skips the
-// question.
-func (a *app) askYes(question, skipFlag string) error {
+// question. An interrupt (ctx cancelled) while it waits cancels too.
+func (a *app) askYes(ctx context.Context, question, skipFlag string) error {
 	f, ok := a.stdin.(*os.File)
 	if !ok || !isatty.IsTerminal(f.Fd()) {
 		return fmt.Errorf("confirmation needed but standard input is not a terminal: rerun with %s", skipFlag)
 	}
 	fmt.Fprintf(a.stderr, "\n%s Only 'yes' goes on: ", question)
-	line, _ := bufio.NewReader(a.stdin).ReadString('\n')
-	if strings.TrimSpace(line) != "yes" {
-		return &exitError{code: 1, err: errors.New("cancelled: nothing was changed")}
+	answer := make(chan string, 1)
+	go func() { // left blocked in the read if interrupted; the process ends soon
+		line, _ := bufio.NewReader(a.stdin).ReadString('\n')
+		answer <- line
+	}()
+	cancelled := &exitError{code: 1, err: errors.New("cancelled: nothing was changed")}
+	select {
+	case line := <-answer:
+		if strings.TrimSpace(line) != "yes" {
+			return cancelled
+		}
+		return nil
+	case <-ctx.Done():
+		fmt.Fprintln(a.stderr)
+		return cancelled
 	}
-	return nil
 }
 
 // execute applies p, saving the state as changes complete (at least once

@@ -169,7 +169,7 @@ func (a *app) checkUnlock(lab, id string, force bool) error {
 		why = fmt.Sprintf("That process ran on host %s, not on this one (%s): make sure it has ended.", h.Host, host)
 	}
 	fmt.Fprintf(a.stderr, "Lab %q is locked by %s.\n%s Unlocking lets the next apply or destroy start.\n", lab, h, why)
-	return a.askYes(fmt.Sprintf("Do you want to unlock lab %q?", lab), "-force")
+	return a.askYes(context.Background(), fmt.Sprintf("Do you want to unlock lab %q?", lab), "-force")
 }
 
 // liveLabs finds the labs that have objects on this host: every lab with
