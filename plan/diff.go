@@ -3,7 +3,9 @@ package plan
 import (
 	"fmt"
 	"net/netip"
+	"slices"
 	"sort"
+	"strings"
 )
 
 // Action is what a change does to a resource.
@@ -62,6 +64,10 @@ type Change struct {
 	// one (nil for a delete).
 	Before *Resource `json:"before,omitempty"`
 	After  *Resource `json:"after,omitempty"`
+	// RoutesAgain marks a jail whose static routes go through a link
+	// that the plan changes so that the kernel drops them (see
+	// routesAgain): apply sets them again once the link is done.
+	RoutesAgain bool `json:"routes_again,omitempty"`
 }
 
 // AttrChange is one attribute's old and new value, as HCL would write
@@ -134,6 +140,7 @@ func Diff(desired, live, prior *Lab) *Plan {
 
 	d.jails(desired, live)
 	d.links(desired, live)
+	d.routesAgain(desired, live)
 	d.daemons(desired, live)
 	sortChanges(p.Changes)
 	for i := range p.Changes {
@@ -244,6 +251,92 @@ func (d *differ) daemons(desired, live *Lab) {
 			d.add(c)
 		}
 	}
+}
+
+// routesAgain marks, or adds as updates, the jails whose static routes
+// have their gateway on a link end that the plan replaces, readdresses,
+// renames, or takes down or up. The kernel drops a route when the address
+// its gateway is reached by goes, or its interface goes down (a rename
+// takes the interface down first), so the route must be set again after
+// the link's step although the live jail still shows it now.
+func (d *differ) routesAgain(desired, live *Lab) {
+	subnets := map[string][]netip.Prefix{} // per jail, of the ends that drop routes
+	links := map[string][]string{}
+	for _, c := range d.plan.Changes {
+		if c.Type != TypeLink || !dropsRoutes(c) {
+			continue
+		}
+		for _, r := range []*Resource{c.Before, c.After} {
+			if r == nil || r.Link == nil {
+				continue
+			}
+			for _, e := range r.Link.Ends {
+				if e.Jail == "" || !e.Address.IsValid() {
+					continue
+				}
+				subnets[e.Jail] = append(subnets[e.Jail], e.Address.Masked())
+				if !slices.Contains(links[e.Jail], c.Addr) {
+					links[e.Jail] = append(links[e.Jail], c.Addr)
+				}
+			}
+		}
+	}
+	for _, want := range desired.Jails {
+		if !routesVia(want.Routes, subnets[want.Name]) {
+			continue
+		}
+		reason := "static routes set again after " + strings.Join(links[want.Name], ", ") + " changes"
+		if c := d.change(TypeJail, want.Name); c != nil {
+			if c.Action == Update {
+				c.RoutesAgain = true
+			}
+			continue // a created or replaced jail gets its routes anyway
+		}
+		have := live.Jail(want.Name)
+		if have == nil {
+			continue
+		}
+		d.add(Change{Addr: want.Addr, Type: TypeJail, Name: want.Name, Action: Update, Reason: reason,
+			RoutesAgain: true, Before: &Resource{Jail: have}, After: &Resource{Jail: desired.Jail(want.Name)}})
+	}
+}
+
+// dropsRoutes reports whether link change c makes the kernel drop the
+// routes through the link's ends.
+func dropsRoutes(c Change) bool {
+	if c.Action == Replace {
+		return true
+	}
+	for _, a := range c.Attrs {
+		switch a.Name {
+		case "addresses", "interfaces", "up":
+			return c.Action == Update
+		}
+	}
+	return false
+}
+
+// routesVia reports whether a route of routes has its gateway in one of
+// subnets.
+func routesVia(routes []Route, subnets []netip.Prefix) bool {
+	for _, r := range routes {
+		for _, s := range subnets {
+			if s.Contains(r.Via) {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+// change returns the plan's change of the resource, or nil.
+func (d *differ) change(typ, name string) *Change {
+	for i := range d.plan.Changes {
+		if c := &d.plan.Changes[i]; c.Type == typ && c.Name == name {
+			return c
+		}
+	}
+	return nil
 }
 
 // decide sets c's action from the reason it must be replaced (if any)

@@ -170,7 +170,7 @@ func jailSteps(c *Change, add addStep) {
 		if other {
 			add(c, updateJail, name)
 		}
-		if routes {
+		if routes || c.RoutesAgain {
 			add(c, setRoutes, name)
 		}
 	}

@@ -12,7 +12,7 @@ import "slices"
 // link was set down by hand.
 func SameChanges(a, b []Change) bool {
 	return slices.EqualFunc(a, b, func(x, y Change) bool {
-		return x.Addr == y.Addr && x.Action == y.Action && x.Reason == y.Reason &&
+		return x.Addr == y.Addr && x.Action == y.Action && x.Reason == y.Reason && x.RoutesAgain == y.RoutesAgain &&
 			slices.Equal(x.Attrs, y.Attrs) &&
 			sameResource(x.Before, y.Before) && sameResource(x.After, y.After)
 	})
