@@ -151,6 +151,7 @@ var invalidCases = map[string]expectation{
 	"route-off-link":               {summary: "Route gateway not on a link", detail: "10.0.0.0/24"},
 	"route-no-links":               {summary: "Route gateway not on a link", detail: "has no links"},
 	"route-not-neighbour":          {summary: "Route gateway is not a neighbour", detail: "Use 10.0.0.2"},
+	"route-own-subnet":             {summary: "Route to a subnet the jail is on", detail: "through link.a-b"},
 	"route-bad-destination":        {summary: "Invalid route destination"},
 	"route-destination-host-bits":  {summary: "Invalid route destination", detail: "10.1.0.0/16"},
 	"route-duplicate":              {summary: "Duplicate route"},

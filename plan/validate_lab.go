@@ -177,6 +177,16 @@ type neighbour struct {
 }
 
 func (l *loader) checkGateway(j *jailDecl, r routeDecl, nbrs []neighbour) {
+	for _, n := range nbrs {
+		if n.self.Masked() == r.To.Masked() {
+			l.errorf(r.rng, "Route to a subnet the jail is on",
+				"Jail %q is on %s through %s: the kernel reaches that subnet directly, and a "+
+					"static route to it would replace the route the link makes, and take it along "+
+					"when removed. Remove route %q.",
+				j.Name, n.self.Masked(), n.link, r.dest)
+			return
+		}
+	}
 	var subnets []string
 	for _, n := range nbrs {
 		if !n.self.Contains(r.Via) {
