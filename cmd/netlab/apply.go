@@ -194,13 +194,14 @@ func (a *app) showPlan(p *plan.Plan) {
 	plan.Style{Color: a.color(out)}.Render(out, p)
 }
 
-// interruptible returns a context cancelled by SIGINT or SIGTERM. A
+// interruptible returns a context cancelled by SIGINT, SIGTERM or SIGHUP
+// (the terminal closed, with nobody left to read what follows). A
 // moment after the first signal (repeatWindow) the default action is
 // restored, so that a second one stops netlab at once.
 func interruptible(parent context.Context) (context.Context, func()) {
 	ctx, cancel := context.WithCancel(parent)
 	ch := make(chan os.Signal, 1)
-	signal.Notify(ch, os.Interrupt, syscall.SIGTERM)
+	signal.Notify(ch, os.Interrupt, syscall.SIGTERM, syscall.SIGHUP)
 	go func() {
 		select {
 		case <-ch:

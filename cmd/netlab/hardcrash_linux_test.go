@@ -25,17 +25,17 @@ func (l *hardLab) interrupted(sig string, k int, args ...string) {
 		if r.signal != syscall.SIGKILL {
 			l.t.Fatalf("want netlab killed by SIGKILL after %d steps:\n%s", k, r)
 		}
-	case "INT":
+	case "INT", "HUP":
 		if allStepsDone(r.stderr) {
 			// The steps in flight were the last ones: nothing was left
 			// to interrupt.
 			if r.code != 0 {
-				l.t.Fatalf("SIGINT after the last step started: want exit 0:\n%s", r)
+				l.t.Fatalf("SIG%s after the last step started: want exit 0:\n%s", sig, r)
 			}
 			return
 		}
 		if r.code != 1 || !strings.Contains(r.stderr, "interrupted") {
-			l.t.Fatalf("SIGINT after %d steps: want exit 1 and an interruption message:\n%s", k, r)
+			l.t.Fatalf("SIG%s after %d steps: want exit 1 and an interruption message:\n%s", sig, k, r)
 		}
 		// The kernel frees a deleted namespace, and the veths it takes
 		// along, a moment after the deletion: give it that moment.
@@ -47,7 +47,7 @@ func (l *hardLab) interrupted(sig string, k int, args ...string) {
 			}
 		}
 		if len(problems) > 0 {
-			l.t.Fatalf("SIGINT after %d steps: the saved state does not match the live lab:\n  %s\n%s",
+			l.t.Fatalf("SIG%s after %d steps: the saved state does not match the live lab:\n  %s\n%s", sig,
 				k, strings.Join(problems, "\n  "), r)
 		}
 	}
@@ -88,6 +88,27 @@ func TestCrashDuringApply(t *testing.T) {
 					l.assertGone("destroy")
 				})
 			}
+		})
+	}
+}
+
+// TestHangupDuringApply closes netlab's terminal, as it were, during
+// the demo lab's apply: it must finish the steps in flight, save the
+// state and exit as for ^C, and the next apply finish the lab.
+func TestHangupDuringApply(t *testing.T) {
+	roottest.Need(t)
+	bin := buildNetlab(t)
+	src, shape := demoLab("hardhup", jailPrefix)
+	lab := newHardLab(t, bin, "hardhup", src, shape)
+	for _, k := range []int{3, 20} {
+		t.Run(fmt.Sprintf("after-%02d", k), func(t *testing.T) {
+			l := lab.with(t)
+			t.Cleanup(l.sweep)
+			l.interrupted("HUP", k, "apply", "-auto-approve", l.file)
+			l.apply()
+			l.assertClean("apply after the hangup")
+			l.destroy()
+			l.assertGone("destroy")
 		})
 	}
 }

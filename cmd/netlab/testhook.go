@@ -10,7 +10,7 @@ import (
 // testSignalEnv names the test-only hook that lets the hardening tests
 // pick the moment an apply or destroy is interrupted: "KILL:5" makes
 // netlab send itself SIGKILL once 5 steps have completed, "INT:5" SIGINT
-// and "STOP:5" SIGSTOP. Step 0 is before the first step starts. Unset or
+// "STOP:5" SIGSTOP and "HUP:5" SIGHUP. Step 0 is before the first step starts. Unset or
 // malformed, it does nothing. It exists for tests only.
 //
 // "INT" sends SIGINT to netlab alone; "GROUPINT" sends it to netlab and
@@ -29,7 +29,7 @@ type testSignal struct {
 
 var testSignals = map[string]syscall.Signal{
 	"KILL": syscall.SIGKILL, "INT": syscall.SIGINT, "STOP": syscall.SIGSTOP,
-	"GROUPINT": syscall.SIGINT,
+	"GROUPINT": syscall.SIGINT, "HUP": syscall.SIGHUP,
 }
 
 func testSignalFromEnv() testSignal {
