@@ -73,8 +73,8 @@ func terraformFlags(root *cobra.Command, args []string) (out []string, typed map
 
 // flagError rewrites cobra's message about a flag so that it shows the
 // flag as the user typed it, which terraformFlags may have changed
-// ("unknown flag: --W1" for -W1), and says where the command's flags are
-// listed. ping and trace take few flags of their own: their message says
+// ("unknown flag: --W1" for -W1), says what a flag takes when it refused
+// a value, and says where the command's flags are listed. ping and trace take few flags of their own: their message says
 // how to give ping or traceroute theirs.
 func flagError(cmd *cobra.Command, err error, typed map[string]string) error {
 	msg := err.Error()
