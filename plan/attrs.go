@@ -42,9 +42,9 @@ func routeKey(r Route) string {
 
 func linkAttrs(l *Link) []attr {
 	a := []attr{
-		{name: "between", value: list(l.Ends[0].Jail, l.Ends[1].Jail), forces: true},
-		{name: "addresses", value: list(prefixText(l.Ends[0].Address), prefixText(l.Ends[1].Address))},
-		{name: "interfaces", value: list(l.Ends[0].Iface, l.Ends[1].Iface)},
+		{name: "between", value: endList(l.Ends[0].Jail, l.Ends[1].Jail), forces: true},
+		{name: "addresses", value: endList(prefixText(l.Ends[0].Address), prefixText(l.Ends[1].Address))},
+		{name: "interfaces", value: endList(l.Ends[0].Iface, l.Ends[1].Iface)},
 		{name: "up", value: strconv.FormatBool(l.Up)},
 		{name: "mtu", value: mtuText(l.MTU)},
 	}
@@ -61,7 +61,7 @@ func linkAttrs(l *Link) []attr {
 }
 
 // prefixText renders an end's address; an end without one (half made,
-// or its address removed by hand) is empty, as its interface name is.
+// or its address removed by hand) is empty.
 func prefixText(p netip.Prefix) string {
 	if !p.IsValid() {
 		return ""
@@ -92,6 +92,20 @@ func list(items ...string) string {
 	q := make([]string, len(items))
 	for i, s := range items {
 		q[i] = strconv.Quote(s)
+	}
+	return "[" + strings.Join(q, ", ") + "]"
+}
+
+// endList renders a value of each of a link's two ends as a list. An
+// empty value (an end in a jail the lab does not know, or without its
+// address or interface name) is null, as Terraform shows a value that is
+// not set; a link end has no value that is empty on purpose.
+func endList(a, b string) string {
+	q := []string{"null", "null"}
+	for i, s := range []string{a, b} {
+		if s != "" {
+			q[i] = strconv.Quote(s)
+		}
 	}
 	return "[" + strings.Join(q, ", ") + "]"
 }

@@ -147,8 +147,8 @@ func cidrHost(p netip.Prefix, n *big.Int) (netip.Addr, error) {
 		num.Add(num, size)
 	}
 	if num.Sign() < 0 || num.Cmp(size) >= 0 {
-		return netip.Addr{}, fmt.Errorf("prefix %s has %s addresses, so it has no host number "+
-			"%s", p, size, n)
+		return netip.Addr{}, fmt.Errorf("prefix %s has %s, so it has no host number %s",
+			p, pluralBig(size, "address"), n)
 	}
 	base := addrToInt(p.Addr())
 	return addrFromInt(base.Add(base, num), p.Addr().BitLen()/8), nil
@@ -158,14 +158,14 @@ func cidrHost(p netip.Prefix, n *big.Int) (netip.Addr, error) {
 func cidrSubnet(p netip.Prefix, newbits, netnum *big.Int) (netip.Prefix, error) {
 	bits := p.Addr().BitLen()
 	if newbits.Sign() < 0 || newbits.Cmp(big.NewInt(int64(bits-p.Bits()))) > 0 {
-		return netip.Prefix{}, fmt.Errorf("cannot extend prefix %s by %s bits: an address has "+
-			"only %d bits", p, newbits, bits)
+		return netip.Prefix{}, fmt.Errorf("cannot extend prefix %s by %s: an address has "+
+			"only %d bits", p, pluralBig(newbits, "bit"), bits)
 	}
 	length := p.Bits() + int(newbits.Int64())
 	count := new(big.Int).Lsh(big.NewInt(1), uint(newbits.Int64()))
 	if netnum.Sign() < 0 || netnum.Cmp(count) >= 0 {
-		return netip.Prefix{}, fmt.Errorf("prefix %s extended by %s bits has subnets 0 to %s, "+
-			"not %s", p, newbits, count.Sub(count, big.NewInt(1)), netnum)
+		return netip.Prefix{}, fmt.Errorf("prefix %s extended by %s has subnets 0 to %s, "+
+			"not %s", p, pluralBig(newbits, "bit"), count.Sub(count, big.NewInt(1)), netnum)
 	}
 	off := new(big.Int).Lsh(netnum, uint(bits-length))
 	base := addrToInt(p.Addr())
@@ -177,8 +177,8 @@ func cidrSubnet(p netip.Prefix, newbits, netnum *big.Int) (netip.Prefix, error) 
 func nextSubnet(p netip.Prefix, next, newbits *big.Int) (netip.Prefix, *big.Int, error) {
 	bits := p.Addr().BitLen()
 	if newbits.Sign() < 0 || newbits.Cmp(big.NewInt(int64(bits-p.Bits()))) > 0 {
-		return netip.Prefix{}, nil, fmt.Errorf("cannot extend prefix %s by %s bits: an address "+
-			"has only %d bits", p, newbits, bits)
+		return netip.Prefix{}, nil, fmt.Errorf("cannot extend prefix %s by %s: an address "+
+			"has only %d bits", p, pluralBig(newbits, "bit"), bits)
 	}
 	length := p.Bits() + int(newbits.Int64())
 	size := new(big.Int).Lsh(big.NewInt(1), uint(bits-length))
@@ -205,4 +205,12 @@ func addrFromInt(n *big.Int, size int) netip.Addr {
 	b := n.FillBytes(make([]byte, size))
 	a, _ := netip.AddrFromSlice(b)
 	return a
+}
+
+// pluralBig writes n things, as plural does, for an n of any size.
+func pluralBig(n *big.Int, thing string) string {
+	if n.Cmp(big.NewInt(1)) == 0 {
+		return "1 " + thing
+	}
+	return n.String() + " " + plurals(thing)
 }

@@ -2,6 +2,7 @@ package plan_test
 
 import (
 	"bytes"
+	"encoding/json"
 	"flag"
 	"net/netip"
 	"os"
@@ -76,16 +77,30 @@ func TestRenderGolden(t *testing.T) {
 }
 
 // TestRenderEndWithoutAddress renders a live link one of whose ends lost
-// its address (by hand, or in a creation cut short): the plan shows the
-// address as empty, never as Go's "invalid Prefix".
+// its address (by hand, or in a creation cut short), and one whose end is
+// in a jail the lab does not know, with no interface name: the plan shows
+// each missing value as null, never as an empty string or Go's "invalid
+// Prefix"; the JSON plan's attributes hold the same text.
 func TestRenderEndWithoutAddress(t *testing.T) {
-	desired := build("t", []string{"r1", "r2"}, []string{"r1-r2:10.0.12.0/24"}, nil)
-	live := build("t", []string{"r1", "r2"}, []string{"r1-r2:10.0.12.0/24"}, nil)
+	desired := build("t", []string{"r1", "r2"}, []string{"r1-r2:10.0.12.0/24", "r2-r1:10.0.21.0/24"}, nil)
+	live := build("t", []string{"r1", "r2"}, []string{"r1-r2:10.0.12.0/24", "r2-r1:10.0.21.0/24"}, nil)
 	live.Links[0].Ends[1].Address = netip.Prefix{}
+	live.Links[1].Ends[0].Jail, live.Links[1].Ends[0].Iface = "", ""
+	p := plan.Diff(desired, live, nil)
 	var buf bytes.Buffer
-	plan.Style{}.Render(&buf, plan.Diff(desired, live, nil))
-	if !bytes.Contains(buf.Bytes(), []byte(`addresses = ["10.0.12.1/24", ""] -> ["10.0.12.1/24", "10.0.12.2/24"]`)) {
-		t.Errorf("rendered plan:\n%s", buf.String())
+	plan.Style{}.Render(&buf, p)
+	for _, want := range []string{
+		`addresses = ["10.0.12.1/24", null] -> ["10.0.12.1/24", "10.0.12.2/24"]`,
+		`between    = [null, "r1"] -> ["r2", "r1"]`,
+		`interfaces = [null, "r2"] -> ["r1", "r2"]`,
+	} {
+		if !strings.Contains(buf.String(), want) {
+			t.Errorf("rendered plan lacks %s:\n%s", want, buf.String())
+		}
+	}
+	js, _ := json.Marshal(p)
+	if !bytes.Contains(js, []byte(`"before":"[\"10.0.12.1/24\", null]"`)) {
+		t.Errorf("JSON plan: %s", js)
 	}
 }
 

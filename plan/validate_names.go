@@ -144,13 +144,18 @@ func editDistance(a, b string) int {
 
 // plural writes n things: 1 name, 3 names.
 func plural(n int, thing string) string {
-	switch {
-	case n == 1:
+	if n == 1 {
 		return "1 " + thing
-	case strings.HasSuffix(thing, "s"):
-		return fmt.Sprintf("%d %ses", n, thing)
 	}
-	return fmt.Sprintf("%d %ss", n, thing)
+	return fmt.Sprintf("%d %s", n, plurals(thing))
+}
+
+// plurals is the plural of a noun: names, addresses.
+func plurals(thing string) string {
+	if strings.HasSuffix(thing, "s") {
+		return thing + "es"
+	}
+	return thing + "s"
 }
 
 func quoteRune(r rune) string {

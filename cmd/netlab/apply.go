@@ -255,8 +255,8 @@ func (s *session) unlock(l *state.Lock) {
 // everything.
 func (s *session) applyLab(ctx context.Context, f *applyFlags, destroy bool) error {
 	a := s.a
-	if f.parallelism < 1 {
-		return fmt.Errorf("-parallelism must be at least 1, not %d", f.parallelism)
+	if err := atLeast("-parallelism", f.parallelism, 1); err != nil {
+		return err
 	}
 	lock, err := s.lock(operation(destroy))
 	if err != nil {

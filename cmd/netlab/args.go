@@ -1,7 +1,10 @@
 package main
 
 import (
+	"errors"
 	"fmt"
+	"math"
+	"strconv"
 	"strings"
 
 	"github.com/spf13/cobra"
@@ -70,8 +73,8 @@ func terraformFlags(root *cobra.Command, args []string) (out []string, typed map
 
 // flagError rewrites cobra's message about a flag so that it shows the
 // flag as the user typed it, which terraformFlags may have changed
-// ("unknown flag: --W1" for -W1), and says where the command's flags are
-// listed. ping and trace take few flags of their own: their message says
+// ("unknown flag: --W1" for -W1), says what a flag takes when it refused
+// a value, and says where the command's flags are listed. ping and trace take few flags of their own: their message says
 // how to give ping or traceroute theirs.
 func flagError(cmd *cobra.Command, err error, typed map[string]string) error {
 	msg := err.Error()
@@ -82,6 +85,10 @@ func flagError(cmd *cobra.Command, err error, typed map[string]string) error {
 			}
 		}
 	}
+	var invalid *pflag.InvalidValueError
+	if errors.As(err, &invalid) {
+		msg = invalidValue(invalid, typed)
+	}
 	hint := fmt.Sprintf("see %s --help", cmd.CommandPath())
 	switch cmd.Name() {
 	case "ping":
@@ -90,4 +97,41 @@ func flagError(cmd *cobra.Command, err error, typed map[string]string) error {
 		hint += "; to give traceroute options of its own, run netlab exec FROM -- traceroute OPTIONS TO"
 	}
 	return fmt.Errorf("%s: %s (%s)", cmd.CommandPath(), msg, hint)
+}
+
+// flagTakes says what a flag of each value type takes.
+var flagTakes = map[string]string{
+	"int":      "a whole number",
+	"duration": "a duration with a unit, such as 30s or 2m",
+	"bool":     "true or false",
+}
+
+// invalidValue says which flag refused which value and what the flag
+// takes, in place of the parser's words ("strconv.ParseInt: parsing
+// ..."). The flag is named as typed where terraformFlags knows it, and
+// by both its names where it has a shorthand.
+func invalidValue(e *pflag.InvalidValueError, typed map[string]string) string {
+	f := e.GetFlag()
+	name := "--" + f.Name
+	if orig, ok := typed[name]; ok {
+		name = orig
+	} else if f.Shorthand != "" {
+		name = "-" + f.Shorthand + "/" + name
+	}
+	takes, ok := flagTakes[f.Value.Type()]
+	switch {
+	case !ok:
+		takes = "a value of type " + f.Value.Type()
+	case f.Value.Type() == "int" && errors.Is(e, strconv.ErrRange):
+		takes = fmt.Sprintf("a whole number from %d to %d", math.MinInt, math.MaxInt)
+	}
+	return fmt.Sprintf("invalid value %q for %s: want %s", e.GetValue(), name, takes)
+}
+
+// atLeast checks that the int flag name holds min or more.
+func atLeast(name string, value, min int) error {
+	if value < min {
+		return fmt.Errorf("invalid value \"%d\" for %s: want a whole number of %d or more", value, name, min)
+	}
+	return nil
 }

@@ -100,13 +100,31 @@ func (s *session) notLive(ctx context.Context, jail string) error {
 
 func writeGaps(w io.Writer, lab *plan.Lab, gaps []plan.Gap) {
 	if len(gaps) == 0 {
-		fmt.Fprintf(w, "Routing has converged: all %d jails reach every subnet they should.\n", len(lab.Jails))
+		fmt.Fprintf(w, "Routing has converged: %s.\n", everyJail(lab.Jails))
 		return
 	}
-	fmt.Fprintf(w, "Routing has not converged: %d routes are missing.\n", len(gaps))
+	missing := fmt.Sprintf("%d routes are missing", len(gaps))
+	if len(gaps) == 1 {
+		missing = "1 route is missing"
+	}
+	fmt.Fprintf(w, "Routing has not converged: %s.\n", missing)
 	for _, g := range gaps {
 		fmt.Fprintf(w, "  %s has no route to %s (link %s)\n", g.Jail, g.Subnet, g.Link)
 	}
+}
+
+// everyJail says that every one of jails reaches what it should, in
+// words that suit their number.
+func everyJail(jails []plan.Jail) string {
+	switch len(jails) {
+	case 0:
+		return "the lab has no jails, so there is nothing to reach"
+	case 1:
+		return fmt.Sprintf("jail %s reaches every subnet it should", jails[0].Name)
+	case 2:
+		return "both jails reach every subnet they should"
+	}
+	return fmt.Sprintf("all %d jails reach every subnet they should", len(jails))
 }
 
 // waitConverged polls the routing tables until nothing is missing or the

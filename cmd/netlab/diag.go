@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"fmt"
 	"io"
+	"strconv"
 	"strings"
 	"unicode/utf8"
 
@@ -48,7 +49,9 @@ func writeSourceLine(w io.Writer, src []byte, r hcl.Range, color bool, code stri
 	for _, l := range lines[:r.Start.Line-1] {
 		lineStart += len(l) + 1
 	}
-	text := strings.ReplaceAll(string(lines[r.Start.Line-1]), "\t", " ")
+	// The \r of a CRLF line end is not shown, as a terminal would not.
+	line := strings.TrimSuffix(string(lines[r.Start.Line-1]), "\r")
+	text := strings.ReplaceAll(line, "\t", " ")
 	// start and end are byte offsets in text; a range without byte
 	// offsets falls back to its columns.
 	start, end := r.Start.Byte-lineStart, r.End.Byte-lineStart
@@ -60,9 +63,13 @@ func writeSourceLine(w io.Writer, src []byte, r hcl.Range, color bool, code stri
 	}
 	num := fmt.Sprint(r.Start.Line)
 	if start < 0 || start > len(text) || end < start {
-		fmt.Fprintf(w, "  %s | %s\n", num, text)
+		fmt.Fprintf(w, "  %s | %s\n", num, printable(text))
 		return
 	}
+	// Escaping changes lengths: the text before, inside and after the
+	// range is escaped apart, so that start and end still mark the range.
+	before, inside := printable(text[:start]), printable(text[start:end])
+	text, start, end = before+inside+printable(text[end:]), len(before), len(before)+len(inside)
 	if len(text) > maxSourceWidth {
 		lo := max(0, min(start-20, len(text)-maxSourceWidth))
 		for lo > 0 && !utf8.RuneStart(text[lo]) {
@@ -85,6 +92,27 @@ func writeSourceLine(w io.Writer, src []byte, r hcl.Range, color bool, code stri
 	width := max(utf8.RuneCountInString(text[start:end]), 1)
 	fmt.Fprintf(w, "  %s | %s%s\n", strings.Repeat(" ", len(num)), strings.Repeat(" ", utf8.RuneCountInString(text[:start])),
 		paint(color, code, strings.Repeat("^", width)))
+}
+
+// printable returns s with what a terminal would act on rather than show
+// escaped as Go writes it in a quoted string (\x1b, \a, \u202e): control
+// characters, other invisible ones, and bytes that are not UTF-8.
+func printable(s string) string {
+	var b strings.Builder
+	for len(s) > 0 {
+		r, size := utf8.DecodeRuneInString(s)
+		switch {
+		case r == utf8.RuneError && size == 1:
+			fmt.Fprintf(&b, `\x%02x`, s[0])
+		case !strconv.IsGraphic(r):
+			q := strconv.QuoteRune(r)
+			b.WriteString(q[1 : len(q)-1])
+		default:
+			b.WriteString(s[:size])
+		}
+		s = s[size:]
+	}
+	return b.String()
 }
 
 // maxWordWidth is the longest word a diagnostic's detail shows whole;

@@ -2,6 +2,7 @@ package main
 
 import (
 	"bytes"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -45,5 +46,48 @@ func TestDiagnosticOfHugeValue(t *testing.T) {
 	}
 	if !strings.Contains(text, `The hostname "éé`) || !strings.Contains(text, `é..."`) && !strings.Contains(text, "é...") {
 		t.Errorf("the value in the detail is not cut:\n%s", text)
+	}
+}
+
+// TestDiagnosticOfControlBytes: control bytes and bytes that are not
+// UTF-8 in the source line are shown escaped, as the detail shows them,
+// so that a terminal does not act on them; the carets still mark the
+// range in the escaped line.
+func TestDiagnosticOfControlBytes(t *testing.T) {
+	for _, tc := range []struct {
+		name, line    string
+		start, end    int // byte offsets of the range in line
+		shown, carets string
+	}{
+		{"osc-title", "lab \"\x1b]0;pwned\a\" {}", 4, 16,
+			`lab "\x1b]0;pwned\a" {}`,
+			`    ^^^^^^^^^^^^^^^^`},
+		{"nul-and-binary", "\x7fELF\x00\xff = 1", 4, 5,
+			`\x7fELF\x00\xff = 1`,
+			`       ^^^^`},
+		{"after-control", "a\x00 = \"é\x07\"", 5, 10,
+			`a\x00 = "é\a"`,
+			`        ^^^^^`},
+		{"tab-and-crlf", "\tfowarding = true\r", 1, 10,
+			` fowarding = true`,
+			` ^^^^^^^^^`},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			src := []byte("lab \"x\" {}\n" + tc.line + "\n")
+			rng := hcl.Range{Filename: "x.hcl",
+				Start: hcl.Pos{Line: 2, Column: 1, Byte: 11 + tc.start},
+				End:   hcl.Pos{Line: 2, Column: 1, Byte: 11 + tc.end}}
+			d := &hcl.Diagnostic{Severity: hcl.DiagError, Summary: "Bad", Subject: &rng}
+			var out bytes.Buffer
+			writeDiags(&out, map[string]*hcl.File{"x.hcl": {Bytes: src}}, hcl.Diagnostics{d}, false)
+			text := out.String()
+			if i := strings.IndexFunc(text, func(c rune) bool { return c != '\n' && !strconv.IsGraphic(c) }); i >= 0 {
+				t.Errorf("the output holds %q: %q", text[i:i+1], text)
+			}
+			lines := strings.Split(text, "\n")
+			if len(lines) < 4 || lines[2] != "  2 | "+tc.shown || lines[3] != "    | "+tc.carets {
+				t.Errorf("got %q, want the lines\n  2 | %s\n    | %s", text, tc.shown, tc.carets)
+			}
+		})
 	}
 }

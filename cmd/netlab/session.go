@@ -103,7 +103,7 @@ func diagsMessage(path string, diags hcl.Diagnostics) string {
 	case 1:
 		return fmt.Sprintf("lab file %s: %s", path, first)
 	}
-	return fmt.Sprintf("lab file %s: %s, and %d more errors", path, first, n-1)
+	return fmt.Sprintf("lab file %s: %s, and %d more error%s", path, first, n-1, plural(n-1))
 }
 
 func (a *app) printDiags(src *plan.Source, diags hcl.Diagnostics) {
@@ -396,9 +396,13 @@ func (s *session) adopt() {
 	if len(took) > 5 {
 		names = fmt.Sprintf("%s and %d more", strings.Join(took[:5], ", "), len(took)-5)
 	}
+	their := "their live namespaces, so they are"
+	if len(took) == 1 {
+		their = "its live namespace, so it is"
+	}
 	fmt.Fprintf(s.a.stderr, "Warning: netlab's own records of %s were gone or unreadable (under %s); "+
-		"the state file %s names their live namespaces, so they are still the lab's. "+
-		"An apply writes the records again.\n", names, s.a.runDir, s.statePath)
+		"the state file %s names %s still the lab's. "+
+		"An apply writes the records again.\n", names, s.a.runDir, s.statePath, their)
 }
 
 // makePlan observes the live lab and diffs it against the file (or
@@ -414,6 +418,10 @@ func (s *session) makePlan(ctx context.Context, destroy bool) (*plan.Plan, error
 		return nil, err
 	}
 	n := len(live.Jails) + len(live.Links) + len(live.Daemons)
+	objects, them := count(n, "live object"), "them"
+	if n == 1 {
+		them = "it"
+	}
 	switch {
 	case other != nil:
 		if err := s.reportClaim(other); err != nil {
@@ -422,11 +430,11 @@ func (s *session) makePlan(ctx context.Context, destroy bool) (*plan.Plan, error
 	case gone != nil:
 		// The state file that built the lab was deleted: what it built
 		// is adopted, as after a crash, but not silently.
-		fmt.Fprintf(s.a.stderr, "Warning: lab %q has %d live objects built through the state file %s, which is gone; "+
-			"netlab takes them over into %s.\n", s.want.Name, n, gone.State, s.statePath)
+		fmt.Fprintf(s.a.stderr, "Warning: lab %q has %s built through the state file %s, which is gone; "+
+			"netlab takes %s over into %s.\n", s.want.Name, objects, gone.State, them, s.statePath)
 	case s.st == nil && n > 0:
-		fmt.Fprintf(s.a.stderr, "Warning: lab %q already has %d live objects that no state file at %s records; "+
-			"netlab takes them over.\n", s.want.Name, n, s.statePath)
+		fmt.Fprintf(s.a.stderr, "Warning: lab %q already has %s that no state file at %s records; "+
+			"netlab takes %s over.\n", s.want.Name, objects, s.statePath, them)
 	}
 	desired := s.want
 	if destroy {
