@@ -289,6 +289,9 @@ func ripDetail(s string) string {
 		return "rip request"
 	case "Response":
 		if m := reRoutes.FindStringSubmatch(s); m != nil {
+			if m[1] == "1" {
+				return "rip response, 1 route"
+			}
 			return "rip response, " + m[1] + " routes"
 		}
 		return "rip response"

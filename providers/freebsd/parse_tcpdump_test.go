@@ -80,7 +80,7 @@ var tcpdumpCases = []struct {
     10.0.40.1.520 > 224.0.0.9.520: 
 	RIPv2, Response, length: 24, routes: 1 or less
 	  AFI IPv4,       10.0.10.0/24, tag 0x0000, metric: 1, next-hop: self
-`, []string{"1796404973.573817000 udp 10.0.40.1>224.0.0.9 ttl=1 len=52 rip \"rip response, 1 routes\""}},
+`, []string{"1796404973.573817000 udp 10.0.40.1>224.0.0.9 ttl=1 len=52 rip \"rip response, 1 route\""}},
 	{"ipv6-skipped", `
 1796404952.028761 IP6 (hlim 1, next-header Options (0) payload length: 36) fe80::c8ca:bbff:fedc:8daa > ff02::16: HBH (rtalert: 0x0000) (padn) [icmp6 sum ok] ICMP6, multicast listener report v2, 1 group record(s) [gaddr ff02::1:ffdc:8daa to_ex, 0 source(s)]
 1796404953.000096 IP (tos 0x0, ttl 64, id 60474, offset 0, flags [DF], proto ICMP (1), length 84)

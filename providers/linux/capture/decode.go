@@ -141,7 +141,10 @@ func ripCommand(b []byte) string {
 	case 1:
 		return "rip request"
 	case 2:
-		return fmt.Sprintf("rip response, %d routes", max(len(b)-4, 0)/20)
+		if n := max(len(b)-4, 0) / 20; n != 1 {
+			return fmt.Sprintf("rip response, %d routes", n)
+		}
+		return "rip response, 1 route"
 	}
 	return fmt.Sprintf("rip command %d", b[0])
 }

@@ -70,6 +70,8 @@ func TestDecode(t *testing.T) {
 			ok: true, proto: "icmp", kind: "icmp", detail: "type=13 code=0", ttl: 64, wantLength: 28},
 		{name: "rip-response", pkt: ip4(protoUDP, 1, "10.0.10.1", "224.0.0.9", udp(520, 520, append([]byte{2, 2, 0, 0}, make([]byte, 40)...))),
 			ok: true, proto: "udp", kind: "rip", detail: "rip response, 2 routes", ttl: 1, wantLength: 72},
+		{name: "rip-response-one", pkt: ip4(protoUDP, 1, "10.0.10.1", "224.0.0.9", udp(520, 520, append([]byte{2, 2, 0, 0}, make([]byte, 20)...))),
+			ok: true, proto: "udp", kind: "rip", detail: "rip response, 1 route", ttl: 1, wantLength: 52},
 		{name: "udp-probe", pkt: probe,
 			ok: true, proto: "udp", kind: "udp", detail: "port 40000 > 33434", ttl: 1, wantLength: 28},
 		{name: "fragment", pkt: fragment,
