@@ -5,11 +5,15 @@ import (
 	"sort"
 )
 
-// Gap is a lab subnet that a jail should have a route to and has not.
+// Gap is a lab subnet that a jail should have a route to and has not, or,
+// Stale, one it still has a route to learnt by RIP although nothing
+// leads there any more (a link taken down, a router gone): routing has
+// not converged while RIP keeps it, up to its timeout.
 type Gap struct {
 	Jail   string       `json:"jail"`
 	Subnet netip.Prefix `json:"subnet"`
 	Link   string       `json:"link"`
+	Stale  bool         `json:"stale,omitempty"`
 }
 
 // ripInfinity is the RIP metric that means unreachable (RFC 2453).
@@ -42,7 +46,7 @@ func Expected(lab *Lab) map[string][]Link {
 			add(*l)
 		}
 		if g.rip[j.Name] {
-			for _, l := range g.ripReach(j.Name) {
+			for _, l := range g.ripReach(j.Name, true) {
 				add(*l)
 			}
 		}
@@ -85,10 +89,11 @@ func newReachGraph(lab *Lab) *reachGraph {
 }
 
 // ripReach returns the links whose subnets RIP carries to the jail named
-// from, which runs RIP, in the order it finds them. The search is breadth
+// from, which runs RIP, in the order it finds them; with bounded, only
+// those it carries at a metric below infinity. The search is breadth
 // first: each jail is met first at its fewest router hops from from,
 // which gives the smallest metric RIP can offer for that jail's links.
-func (g *reachGraph) ripReach(from string) []*Link {
+func (g *reachGraph) ripReach(from string, bounded bool) []*Link {
 	var links []*Link
 	hops := map[string]int{from: 0}
 	queue := []string{from}
@@ -101,7 +106,7 @@ func (g *reachGraph) ripReach(from string) []*Link {
 		}
 		// The links of a peer one hop beyond cur reach from at metric
 		// hops+2 (1 for the link, 1 per router): past 15 they never do.
-		if hops[cur]+2 >= ripInfinity {
+		if bounded && hops[cur]+2 >= ripInfinity {
 			continue
 		}
 		for _, l := range g.adj[cur] {
@@ -130,19 +135,51 @@ func coveredByStatic(routes []Route, p netip.Prefix) bool {
 }
 
 // Missing compares each jail's kernel routes with what Expected says it
-// should have, and returns the gaps, sorted by jail and subnet. A jail
-// without an entry in tables is missing everything.
+// should have, and returns the gaps, by jail, each jail's missing routes
+// (by subnet) before its stale ones. A jail without an entry in tables is
+// missing everything. A route is stale when RIP brought it and the lab
+// has no way, however long, from the jail to the link it leads to.
 func Missing(lab *Lab, tables map[string][]KernelRoute) []Gap {
 	var gaps []Gap
 	expected := Expected(lab)
+	g := newReachGraph(lab)
 	for _, j := range lab.Jails {
 		for _, l := range expected[j.Name] {
 			if !covered(tables[j.Name], l.Subnet) {
 				gaps = append(gaps, Gap{Jail: j.Name, Subnet: l.Subnet, Link: l.Name})
 			}
 		}
+		gaps = append(gaps, g.stale(j.Name, tables[j.Name])...)
 	}
 	return gaps
+}
+
+// stale returns the routes RIP brought jail to subnets of lab links that
+// nothing leads to from it now.
+func (g *reachGraph) stale(jail string, routes []KernelRoute) []Gap {
+	reach := map[string]bool{}
+	for _, l := range g.adj[jail] {
+		reach[l.Name] = true
+	}
+	if g.rip[jail] {
+		for _, l := range g.ripReach(jail, false) {
+			reach[l.Name] = true
+		}
+	}
+	var out []Gap
+	for _, l := range g.lab.Links {
+		if reach[l.Name] || coveredByStatic(g.lab.Jail(jail).Routes, l.Subnet) {
+			continue
+		}
+		for _, r := range routes {
+			if r.Origin == "rip" && r.To == l.Subnet {
+				out = append(out, Gap{Jail: jail, Subnet: l.Subnet, Link: l.Name, Stale: true})
+				break
+			}
+		}
+	}
+	sort.Slice(out, func(a, b int) bool { return out[a].Subnet.Addr().Less(out[b].Subnet.Addr()) })
+	return out
 }
 
 func covered(routes []KernelRoute, p netip.Prefix) bool {

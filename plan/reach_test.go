@@ -269,3 +269,42 @@ func TestMissingInLongChain(t *testing.T) {
 		t.Errorf("gaps = %+v, want only %+v", gaps, want)
 	}
 }
+
+// TestStaleRIPRoutes: a RIP route to a link that nothing leads to any
+// more (taken down, or behind one taken down) keeps routing from having
+// converged; a route RIP could still carry, however far, a connected or
+// static one, or one to a subnet outside the lab does not.
+func TestStaleRIPRoutes(t *testing.T) {
+	lab := build("t", []string{"a:fwd", "b:fwd", "c:fwd", "d:fwd"},
+		[]string{"a-b:10.0.1.0/24", "b-c:10.0.2.0/24", "c-d:10.0.3.0/24"},
+		[]string{"a.rip:rip", "b.rip:rip", "c.rip:rip", "d.rip:rip"})
+	lab.Link("b-c").Up = false
+	rip := func(to string) plan.KernelRoute {
+		return plan.KernelRoute{To: netip.MustParsePrefix(to), Origin: "rip"}
+	}
+	tables := map[string][]plan.KernelRoute{
+		"a": {{To: netip.MustParsePrefix("10.0.1.0/24"), Origin: "connected"},
+			rip("10.0.2.0/24"), rip("10.0.3.0/24"), rip("192.168.0.0/24")},
+		"b": {{To: netip.MustParsePrefix("10.0.1.0/24"), Origin: "connected"}},
+		"c": {{To: netip.MustParsePrefix("10.0.3.0/24"), Origin: "connected"}},
+		"d": {{To: netip.MustParsePrefix("10.0.3.0/24"), Origin: "connected"},
+			{To: netip.MustParsePrefix("10.0.1.0/24"), Origin: "static"}},
+	}
+	var got []string
+	for _, g := range plan.Missing(lab, tables) {
+		got = append(got, fmt.Sprintf("%s %s stale=%v", g.Jail, g.Subnet, g.Stale))
+	}
+	want := []string{"a 10.0.2.0/24 stale=true", "a 10.0.3.0/24 stale=true"}
+	if !equal(got, want) {
+		t.Errorf("gaps %v, want %v", got, want)
+	}
+
+	lab.Link("b-c").Up = true
+	tables["a"] = append(tables["a"][:1], rip("10.0.2.0/24"), rip("10.0.3.0/24"))
+	tables["b"] = append(tables["b"], plan.KernelRoute{To: netip.MustParsePrefix("10.0.2.0/24"), Origin: "connected"}, rip("10.0.3.0/24"))
+	tables["c"] = append(tables["c"], plan.KernelRoute{To: netip.MustParsePrefix("10.0.2.0/24"), Origin: "connected"}, rip("10.0.1.0/24"))
+	tables["d"] = append(tables["d"][:1], rip("10.0.1.0/24"), rip("10.0.2.0/24"))
+	if gaps := plan.Missing(lab, tables); len(gaps) != 0 {
+		t.Errorf("with the link up again: gaps %+v, want none", gaps)
+	}
+}

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"strings"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -24,8 +25,12 @@ to every subnet of an up link that its routing can deliver: its own links;
 for a jail that runs RIP, the links of every RIP jail it reaches over up
 links through forwarding RIP jails while RIP's metric stays below 16 (a
 jail's own link counts 1 and each router on the way 1 more, so at most 14
-routers away); and every subnet its static routes cover. Prints what is
-missing; exit status 1 when anything is. apply -wait waits for the same.`,
+routers away); and every subnet its static routes cover. A route that RIP
+brought to a subnet of the lab that nothing leads to any more (its link
+taken down, or every way there) is stale: routing has not converged while
+RIP keeps it, up to its timeout. Prints what is missing or stale; exit
+status 1 when anything is. apply -wait waits for the same. With -json,
+a list of {jail, subnet, link}, with stale: true on the stale ones.`,
 		Args: exactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			s, err := a.openSession(args[0], &f)
@@ -53,7 +58,7 @@ missing; exit status 1 when anything is. apply -wait waits for the same.`,
 		},
 	}
 	f.register(cmd.Flags())
-	cmd.Flags().BoolVar(&asJSON, "json", false, "print the missing routes as JSON")
+	cmd.Flags().BoolVar(&asJSON, "json", false, "print the missing and stale routes as JSON")
 	return cmd
 }
 
@@ -103,12 +108,35 @@ func writeGaps(w io.Writer, lab *plan.Lab, gaps []plan.Gap) {
 		fmt.Fprintf(w, "Routing has converged: %s.\n", everyJail(lab.Jails))
 		return
 	}
-	missing := fmt.Sprintf("%d routes are missing", len(gaps))
-	if len(gaps) == 1 {
-		missing = "1 route is missing"
-	}
-	fmt.Fprintf(w, "Routing has not converged: %s.\n", missing)
+	missing, stale := 0, 0
 	for _, g := range gaps {
+		if g.Stale {
+			stale++
+		} else {
+			missing++
+		}
+	}
+	var what []string
+	switch missing {
+	case 0:
+	case 1:
+		what = append(what, "1 route is missing")
+	default:
+		what = append(what, fmt.Sprintf("%d routes are missing", missing))
+	}
+	switch stale {
+	case 0:
+	case 1:
+		what = append(what, "1 route leads where nothing leads any more")
+	default:
+		what = append(what, fmt.Sprintf("%d routes lead where nothing leads any more", stale))
+	}
+	fmt.Fprintf(w, "Routing has not converged: %s.\n", strings.Join(what, ", and "))
+	for _, g := range gaps {
+		if g.Stale {
+			fmt.Fprintf(w, "  %s still has a RIP route to %s (link %s), which it cannot reach now\n", g.Jail, g.Subnet, g.Link)
+			continue
+		}
 		fmt.Fprintf(w, "  %s has no route to %s (link %s)\n", g.Jail, g.Subnet, g.Link)
 	}
 }

@@ -14,6 +14,8 @@ import (
 // one, two and more, and for one missing route and more.
 func TestWriteGaps(t *testing.T) {
 	gap := plan.Gap{Jail: "r1", Subnet: netip.MustParsePrefix("10.0.23.0/24"), Link: "r2-r3"}
+	stale := gap
+	stale.Stale = true
 	for _, tc := range []struct {
 		name  string
 		jails int
@@ -26,6 +28,10 @@ func TestWriteGaps(t *testing.T) {
 		{"three-jails", 3, nil, "Routing has converged: all 3 jails reach every subnet they should.\n"},
 		{"one-missing", 3, []plan.Gap{gap}, "Routing has not converged: 1 route is missing.\n"},
 		{"two-missing", 3, []plan.Gap{gap, gap}, "Routing has not converged: 2 routes are missing.\n"},
+		{"missing-and-stale", 3, []plan.Gap{gap, stale}, "Routing has not converged: 1 route is missing, and " +
+			"1 route leads where nothing leads any more.\n  r1 has no route to 10.0.23.0/24 (link r2-r3)\n" +
+			"  r1 still has a RIP route to 10.0.23.0/24 (link r2-r3), which it cannot reach now\n"},
+		{"stale", 3, []plan.Gap{stale, stale}, "Routing has not converged: 2 routes lead where nothing leads any more.\n"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			lab := &plan.Lab{Name: "l"}

@@ -219,7 +219,7 @@ type notConverged struct {
 
 func (e *notConverged) Error() string {
 	if e.interrupted {
-		return "waiting for routing interrupted: the apply itself completed and is recorded; routes were still missing"
+		return "waiting for routing interrupted: the apply itself completed and is recorded; routing had not converged"
 	}
 	return "routing did not converge within " + e.timeout.String()
 }
