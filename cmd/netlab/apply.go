@@ -425,6 +425,10 @@ func (s *session) execute(ctx context.Context, p *plan.Plan, parallelism int) er
 		return wrapOnce(syncErr, "updating the hosts files of", fmt.Sprintf("lab %q", p.Lab))
 	}
 	elapsed := time.Since(start)
+	if ctx.Err() != nil {
+		// The interrupt came once every step had started: they all ran.
+		fmt.Fprintf(a.stderr, "Interrupted after the last step had started: every change was made.\n")
+	}
 	a.events.summary(p, elapsed, s.statePath)
 	add, change, destroy := p.Counts()
 	verb := "Apply"
