@@ -1,11 +1,13 @@
 package plan_test
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
 	"math/rand"
 	"net/netip"
+	"slices"
 	"strings"
 	"testing"
 
@@ -327,6 +329,47 @@ func TestBrokenAndMissingLiveObjects(t *testing.T) {
 	converge(t, h, lab, nil)
 	if p := diff(t, h, lab); !p.Empty() {
 		t.Fatalf("plan after repair:\n%s", summary(p))
+	}
+}
+
+// TestDriftIsPutBack: settings that the provider keeps on its own and
+// that were changed by hand (Jail.Drift) make an update of their jail
+// alone, which names them, and the apply puts back exactly those.
+func TestDriftIsPutBack(t *testing.T) {
+	h := &fake.Host{}
+	lab := labs["triangle"]
+	converge(t, h, lab, nil)
+	clean := h.String()
+
+	lo := plan.Drift{Name: "lo", Live: `"down"`, Want: `"up"`}
+	rate := plan.Drift{Name: `sysctl["net.ipv4.icmp_ratelimit"]`, Live: `"1000"`, Want: `"0"`}
+	h.Edit(func(w *fake.World) {
+		j := w.Jails["r2"]
+		j.Obj.Drift = []plan.Drift{lo, rate}
+		w.Jails["r2"] = j
+	})
+	p := diff(t, h, lab)
+	if got := summary(p); got != "~ jail.r2" {
+		t.Fatalf("plan:\n%s\nwant ~ jail.r2", got)
+	}
+	want := []plan.AttrChange{{Name: lo.Name, Before: lo.Live, After: lo.Want},
+		{Name: rate.Name, Before: rate.Live, After: rate.Want}}
+	c := p.Changes[0]
+	if !slices.Equal(c.Attrs, want) || c.Reason != `changed outside netlab: lo, sysctl["net.ipv4.icmp_ratelimit"]` {
+		t.Errorf("change: reason %q, attributes %+v; want %+v", c.Reason, c.Attrs, want)
+	}
+	var out bytes.Buffer
+	plan.Style{}.Render(&out, p)
+	if !strings.Contains(out.String(), `~ lo                                = "down" -> "up"`) {
+		t.Errorf("rendered plan:\n%s", out.String())
+	}
+
+	converge(t, h, lab, nil)
+	if got := h.String(); got != clean {
+		t.Errorf("host after the apply:\n%s\nwant\n%s", got, clean)
+	}
+	if p := diff(t, h, lab); !p.Empty() {
+		t.Errorf("plan after the apply:\n%s", summary(p))
 	}
 }
 

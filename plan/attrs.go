@@ -32,6 +32,25 @@ func jailAttrs(j *Jail) []attr {
 	return a
 }
 
+// driftAttrs are the changes that put back the settings of a live jail
+// that were found changed by hand (see Jail.Drift).
+func driftAttrs(j *Jail) []AttrChange {
+	var out []AttrChange
+	for _, d := range j.Drift {
+		out = append(out, AttrChange{Name: d.Name, Before: d.Live, After: d.Want})
+	}
+	return out
+}
+
+// driftReason names the settings of a jail that were changed by hand.
+func driftReason(drift []Drift) string {
+	names := make([]string, len(drift))
+	for i, d := range drift {
+		names[i] = d.Name
+	}
+	return "changed outside netlab: " + strings.Join(names, ", ")
+}
+
 // routeKey is how a route's destination is written in a lab file.
 func routeKey(r Route) string {
 	if r.To.Bits() == 0 && r.To.Addr().IsUnspecified() {

@@ -182,11 +182,14 @@ func (d *differ) jails(desired, live *Lab) {
 			d.replaced[name] = addr
 			d.add(Change{Addr: addr, Type: TypeJail, Name: name, Action: Delete, Before: &Resource{Jail: have}})
 		default:
-			attrs := diffAttrs(jailAttrs(have), jailAttrs(want))
+			attrs := append(diffAttrs(jailAttrs(have), jailAttrs(want)), driftAttrs(have)...)
 			c := Change{Addr: want.Addr, Type: TypeJail, Name: name, Attrs: attrs,
 				Before: &Resource{Jail: have}, After: &Resource{Jail: want}}
 			if !c.decide(replaceReason(have.Broken, attrs)) {
 				continue
+			}
+			if c.Action == Update && len(have.Drift) > 0 {
+				c.Reason = driftReason(have.Drift)
 			}
 			if c.Action == Replace {
 				d.replaced[name] = want.Addr

@@ -51,8 +51,25 @@ type Jail struct {
 	Routes []Route `json:"routes,omitempty"`
 	// Position is a hint for the web view; it never takes part in a diff.
 	Position *Position `json:"position,omitempty"`
+	// Drift lists, in an observation, the settings that the provider
+	// gives every jail without a lab file naming them (a loopback
+	// interface up, a sysctl's value) and that were found changed by
+	// hand. The diff plans them back in place; a desired jail has none.
+	Drift []Drift `json:"drift,omitempty"`
 
 	Live
+}
+
+// Drift is a setting of a live jail that the provider keeps on its own,
+// found changed by hand.
+type Drift struct {
+	// Name is the setting as a plan shows it: "lo",
+	// `sysctl["net.ipv4.icmp_ratelimit"]`. It is unique in the jail.
+	Name string `json:"name"`
+	// Live is its value as found, Want the one the provider gives it,
+	// both as a lab file would write them.
+	Live string `json:"live"`
+	Want string `json:"want"`
 }
 
 // Position places a jail on the web view's canvas.
@@ -176,6 +193,8 @@ func (l *Lab) Sort() {
 	for i := range l.Jails {
 		r := l.Jails[i].Routes
 		sort.Slice(r, func(i, j int) bool { return routeLess(r[i].To, r[j].To) })
+		d := l.Jails[i].Drift
+		sort.Slice(d, func(i, j int) bool { return d[i].Name < d[j].Name })
 	}
 }
 

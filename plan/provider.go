@@ -49,7 +49,8 @@ type Provider interface {
 	// returns it with its IDs filled in.
 	CreateJail(ctx context.Context, lab string, j Jail) (Jail, error)
 	// UpdateJail changes a live jail's hostname, forwarding and sysctls
-	// from from to to; routes are left to SetRoutes.
+	// from from to to, and puts back the settings that from.Drift lists;
+	// routes are left to SetRoutes.
 	UpdateJail(ctx context.Context, lab string, from, to Jail) (Jail, error)
 	// DestroyJail removes the jail. Its daemons are gone by then, and so
 	// are its links unless the provider implements JailTeardown.

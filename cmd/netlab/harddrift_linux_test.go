@@ -5,8 +5,10 @@ package main
 import (
 	"fmt"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"slices"
+	"strings"
 	"testing"
 )
 
@@ -61,6 +63,33 @@ func TestHandMadeDrift(t *testing.T) {
 					if i.Name == j2 && !i.up() {
 						t.Errorf("%s in %s is still down", j2, j1)
 					}
+				}
+			},
+		},
+		{
+			// Every jail has lo up, though the lab file does not say so.
+			name: "loopback-down",
+			how:  [][]string{{"-n", j1, "link", "set", "lo", "down"}},
+			plan: []string{fmt.Sprintf("# jail.%s will be updated in place (changed outside netlab: lo)", j1),
+				`lo = "down" -> "up"`, "Plan: 0 to add, 1 to change, 0 to destroy."},
+			check: func(t *testing.T) {
+				for _, i := range interfaces(t, j1) {
+					if i.Name == "lo" && !i.up() {
+						t.Errorf("lo in %s is still down", j1)
+					}
+				}
+			},
+		},
+		{
+			// Every jail has it at 0 unless the lab file sets it.
+			name: "icmp-ratelimit-reset",
+			how:  [][]string{{"netns", "exec", j2, "sysctl", "-q", "-w", "net.ipv4.icmp_ratelimit=1000"}},
+			plan: []string{fmt.Sprintf("# jail.%s will be updated in place", j2),
+				`sysctl["net.ipv4.icmp_ratelimit"] = "1000" -> "0"`, "Plan: 0 to add, 1 to change, 0 to destroy."},
+			check: func(t *testing.T) {
+				out, err := exec.Command("ip", "netns", "exec", j2, "cat", "/proc/sys/net/ipv4/icmp_ratelimit").Output()
+				if err != nil || strings.TrimSpace(string(out)) != "0" {
+					t.Errorf("icmp_ratelimit in %s is %q (%v), want 0", j2, out, err)
 				}
 			},
 		},

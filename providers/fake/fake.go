@@ -236,6 +236,12 @@ func (h *Host) UpdateJail(ctx context.Context, lab string, from, to plan.Jail) (
 			return err
 		}
 		to.IDs, to.Routes, to.Position = o.Obj.IDs, o.Obj.Routes, nil
+		// Only the drift that from lists is put back.
+		for _, d := range o.Obj.Drift {
+			if !slices.Contains(from.Drift, d) {
+				to.Drift = append(to.Drift, d)
+			}
+		}
 		w.Jails[to.Name] = Owned[plan.Jail]{lab, to}
 		return nil
 	})
@@ -436,7 +442,7 @@ func clone[T any](v T) T {
 }
 
 // String renders the host as sorted lines, one per object, with every
-// attribute a lab can set and the owning lab.
+// attribute a lab can set, the owning lab and a jail's drift.
 func (h *Host) String() string {
 	var lines []string
 	h.with(false, func(w *World) error {
@@ -446,8 +452,12 @@ func (h *Host) String() string {
 			for _, r := range j.Routes {
 				routes = append(routes, r.To.String()+">"+r.Via.String())
 			}
-			lines = append(lines, fmt.Sprintf("jail %s lab=%s hostname=%s path=%s forwarding=%t sysctl=%v routes=%v",
-				j.Name, o.Lab, j.Hostname, j.Path, j.Forwarding, j.Sysctl, routes))
+			line := fmt.Sprintf("jail %s lab=%s hostname=%s path=%s forwarding=%t sysctl=%v routes=%v",
+				j.Name, o.Lab, j.Hostname, j.Path, j.Forwarding, j.Sysctl, routes)
+			for _, d := range j.Drift {
+				line += fmt.Sprintf(" drift:%s=%s", d.Name, d.Live)
+			}
+			lines = append(lines, line)
 		}
 		for _, o := range w.Links {
 			l := o.Obj

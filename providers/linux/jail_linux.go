@@ -107,7 +107,7 @@ func (p *Provider) setupJail(m *marker, j plan.Jail, fd int) (*jailNS, error) {
 	if err := setForwarding(j.Forwarding); err != nil {
 		return fail(err)
 	}
-	if err := writeSysctl(icmpRateLimitKey, "0"); err != nil {
+	if err := writeSysctl(icmpRateLimitKey, icmpRateLimitOff); err != nil {
 		return fail(err)
 	}
 	if err := setSysctls(m, j.Sysctl); err != nil {
@@ -176,7 +176,8 @@ func checkNames(lab, jail string) error {
 	return checkName("jail", jail)
 }
 
-// UpdateJail implements plan.Provider: hostname, forwarding and sysctls.
+// UpdateJail implements plan.Provider: hostname, forwarding and sysctls,
+// and what from.Drift lists put back.
 func (p *Provider) UpdateJail(ctx context.Context, lab string, from, to plan.Jail) (plan.Jail, error) {
 	if err := checkNames(lab, to.Name); err != nil {
 		return to, err
@@ -207,6 +208,11 @@ func (p *Provider) UpdateJail(ctx context.Context, lab string, from, to plan.Jai
 		if err := setForwarding(to.Forwarding); err != nil {
 			return err
 		}
+		if hasDrift(from.Drift, icmpRateLimitDrift) {
+			if err := writeSysctl(icmpRateLimitKey, icmpRateLimitOff); err != nil {
+				return err
+			}
+		}
 		return setSysctls(&m, to.Sysctl)
 	})
 	m.Hostname = hostnameOf(to)
@@ -214,10 +220,14 @@ func (p *Provider) UpdateJail(ctx context.Context, lab string, from, to plan.Jai
 	if werr := p.writeMarker(m); err == nil {
 		err = werr
 	}
+	if err == nil && hasDrift(from.Drift, loDrift) {
+		err = e.write(func(c *nlConn) error { return c.setUp(loopbackIndex, "lo") })
+	}
 	if err != nil {
 		return to, fmt.Errorf("updating jail %q: %w", to.Name, err)
 	}
-	p.logf("netns: updated %s: hostname %s, forwarding %v, sysctl %v", to.Name, hostnameOf(to), to.Forwarding, to.Sysctl)
+	p.logf("netns: updated %s: hostname %s, forwarding %v, sysctl %v, put back %v",
+		to.Name, hostnameOf(to), to.Forwarding, to.Sysctl, from.Drift)
 	return withJailIDs(to, m), nil
 }
 

@@ -100,7 +100,8 @@ type endObs struct {
 
 // observeLinks lists the namespace's interfaces: those tagged by the lab
 // become ends, and so do untagged ones that a claim names (broken); the
-// others are noted as foreign.
+// others are noted as foreign. A loopback that is down is the jail's
+// drift.
 func observeLinks(ns *jailNS, rd *nlConn, jo *jailObs, claims map[string]map[string]claimedEnd) error {
 	links, err := rd.links()
 	if err != nil {
@@ -115,6 +116,9 @@ func observeLinks(ns *jailNS, rd *nlConn, jo *jailObs, claims map[string]map[str
 		byIndex[a.index] = append(byIndex[a.index], a.prefix)
 	}
 	for _, l := range links {
+		if l.index == loopbackIndex && !l.up {
+			jo.jail.Drift = append(jo.jail.Drift, loDown)
+		}
 		lab, link, i, ok := parseAlias(l.alias)
 		broken := ""
 		if c, isClaimed := claimed(claims, ns.jail, l); (!ok || lab != ns.lab) && isClaimed {

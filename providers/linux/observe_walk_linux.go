@@ -130,7 +130,7 @@ func (p *Provider) observeJail(want *plan.Lab, m marker, ran bool, home threadNS
 	}
 	if err == nil {
 		defer rd.close()
-		if err := p.readSettingsHere(m, &j, ran, rd); err != nil {
+		if err := p.readSettingsHere(m, &j, ran, keepsRateLimit(m, want), rd); err != nil {
 			j.Broken = err.Error()
 		}
 	}
@@ -181,17 +181,18 @@ func (p *Provider) enterJail(m marker) (*jailNS, error) {
 
 // readSettingsHere reads hostname, forwarding and the managed sysctls on
 // a thread inside the jail's network namespace, entering its UTS
-// namespace too if it has one.
-func (p *Provider) readSettingsHere(m marker, j *plan.Jail, ran bool, rd *nlConn) error {
+// namespace too if it has one; with rate, the drift of the ICMP rate
+// limit too (see keepsRateLimit).
+func (p *Provider) readSettingsHere(m marker, j *plan.Jail, ran, rate bool, rd *nlConn) error {
 	if !ran {
-		return readSettings(m, j, m.Hostname, rd)
+		return readSettings(m, j, m.Hostname, rate, rd)
 	}
 	uts, ok, err := p.openUTS(m.Lab, m.Jail)
 	if err != nil {
 		return fmt.Errorf("UTS namespace unreadable: %v", err)
 	}
 	if !ok {
-		return readSettings(m, j, m.Hostname, rd)
+		return readSettings(m, j, m.Hostname, rate, rd)
 	}
 	defer unix.Close(uts)
 	if err := unix.Setns(uts, unix.CLONE_NEWUTS); err != nil {
@@ -201,12 +202,12 @@ func (p *Provider) readSettingsHere(m marker, j *plan.Jail, ran bool, rd *nlConn
 	if err := unix.Uname(&u); err != nil {
 		return fmt.Errorf("uname: %w", err)
 	}
-	return readSettings(m, j, unix.ByteSliceToString(u.Nodename[:]), rd)
+	return readSettings(m, j, unix.ByteSliceToString(u.Nodename[:]), rate, rd)
 }
 
 // readSettings reads the jail's settings from the calling thread's
 // network namespace; the jail's hostname is given.
-func readSettings(m marker, j *plan.Jail, hostname string, rd *nlConn) error {
+func readSettings(m marker, j *plan.Jail, hostname string, rate bool, rd *nlConn) error {
 	j.Hostname = hostname
 	fwd, err := rd.forwarding()
 	if err != nil {
@@ -220,6 +221,9 @@ func readSettings(m marker, j *plan.Jail, hostname string, rd *nlConn) error {
 			}
 			j.Sysctl[key] = v
 		}
+	}
+	if rate {
+		return readRateLimitDrift(j)
 	}
 	return nil
 }
