@@ -144,6 +144,9 @@ type Clash struct {
 	// Owner is the other lab that owns the object, when the provider
 	// knows; empty for an object of no lab.
 	Owner string
+	// Summary and Fix, when set, say what is wrong and how to clear it,
+	// for an object in the way of something other than a name.
+	Summary, Fix string
 }
 
 // Console runs things inside a live lab's jails: the commands behind

@@ -330,7 +330,10 @@ func (s *session) observe(ctx context.Context, destroy bool) (*plan.Lab, error) 
 					"netlab never changes what it does not own: "+fix,
 					c.Addr, c.Object, s.want.Name, c.Addr),
 			}
-			if c.Owner != "" {
+			if c.Fix != "" {
+				d.Summary = c.Summary
+				d.Detail = fmt.Sprintf("%s: %s. %s.", c.Addr, c.Object, c.Fix)
+			} else if c.Owner != "" {
 				d.Summary = "Name taken by another lab"
 				otherAdvice := "rename the %s in this lab file, or destroy lab %q first."
 				if destroy {

@@ -182,7 +182,14 @@ func TestHostsSymlinkRefused(t *testing.T) {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { os.Remove(path) })
-	err := p.Sync(ctx, lab.Name, lab)
+	obs, err := p.Observe(ctx, lab)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(obs.Clashes) != 1 || obs.Clashes[0].Addr != "jail.nltS1" || !strings.Contains(obs.Clashes[0].Fix, "rm "+path) {
+		t.Errorf("observe found clashes %+v, want the symbolic link for jail.nltS1", obs.Clashes)
+	}
+	err = p.Sync(ctx, lab.Name, lab)
 	if !errors.Is(err, ErrNotOwned) || !strings.Contains(err.Error(), "symbolic link") || !strings.Contains(err.Error(), "rm "+path) {
 		t.Errorf("Sync = %v, want a refusal naming the link and how to remove it", err)
 	}

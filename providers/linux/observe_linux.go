@@ -53,7 +53,9 @@ func (p *Provider) Observe(ctx context.Context, want *plan.Lab) (*plan.Observati
 	}
 	obs.Lab.Daemons = append(obs.Lab.Daemons, p.unrecordedDaemons(want, owned, obs.Lab.Daemons)...)
 	obs.Clashes = append(p.jailClashes(want, live), obs.Clashes...)
-	obs.Repairs = missingHosts(want, owned)
+	var hostsClashes []plan.Clash
+	obs.Repairs, hostsClashes = checkHosts(want, owned)
+	obs.Clashes = append(obs.Clashes, hostsClashes...)
 	obs.Lab.Sort()
 	return obs, nil
 }
@@ -393,17 +395,26 @@ func daemonAddr(want *plan.Lab, jail, name string) string {
 	return "daemon." + jail + "." + name
 }
 
-// missingHosts names the live jails without their hosts file (removed by
+// checkHosts names the live jails without their hosts file (removed by
 // hand), which Sync writes again: until then their processes do not
-// resolve the lab's names. A stat per jail; what a file holds is for
-// Sync to check.
-func missingHosts(want *plan.Lab, owned []marker) []plan.Repair {
-	var out []plan.Repair
+// resolve the lab's names; and, as clashes, those whose hosts file is a
+// symbolic link, which Sync refuses to follow. A stat per jail; what a
+// file holds is for Sync to check.
+func checkHosts(want *plan.Lab, owned []marker) (repairs []plan.Repair, clashes []plan.Clash) {
 	for _, m := range owned {
-		if _, err := os.Lstat(hostsPath(m.Jail)); errors.Is(err, fs.ErrNotExist) {
-			out = append(out, plan.Repair{Addr: jailAddr(want, m.Jail),
-				What: fmt.Sprintf("%s, which lets processes in jail %s resolve the lab's names, is missing", hostsPath(m.Jail), m.Jail)})
+		path := hostsPath(m.Jail)
+		st, err := os.Lstat(path)
+		switch {
+		case errors.Is(err, fs.ErrNotExist):
+			repairs = append(repairs, plan.Repair{Addr: jailAddr(want, m.Jail),
+				What: fmt.Sprintf("%s, which lets processes in jail %s resolve the lab's names, is missing", path, m.Jail)})
+		case err == nil && st.Mode()&fs.ModeSymlink != 0:
+			clashes = append(clashes, plan.Clash{Addr: jailAddr(want, m.Jail),
+				Object:  fmt.Sprintf("%s is a symbolic link", path),
+				Summary: "Hosts file of a jail is a symbolic link",
+				Fix: fmt.Sprintf("netlab writes the hosts file of jail %s itself and follows no link: "+
+					"remove the link (rm %s) and run netlab again", m.Jail, path)})
 		}
 	}
-	return out
+	return repairs, clashes
 }
