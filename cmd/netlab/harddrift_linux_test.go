@@ -142,6 +142,23 @@ func TestHandMadeDrift(t *testing.T) {
 			t.Errorf("apply did not write %s again: %v", hosts, err)
 		}
 	})
+
+	// Many at once get one warning between them.
+	t.Run("hosts-files-removed", func(t *testing.T) {
+		l := l.with(t)
+		for i := 1; i <= 5; i++ {
+			if err := os.RemoveAll("/etc/netns/" + jailName(i)); err != nil {
+				t.Fatal(err)
+			}
+		}
+		r := l.plan()
+		if r.code != 0 || !says(r.stderr, "Warning: Hosts files of 5 jails missing") ||
+			strings.Count(r.stderr, "Warning:") != 1 || !says(r.stderr, "and 2 more") {
+			t.Fatalf("want no change and one warning about 5 jails:\n%s", r)
+		}
+		l.apply()
+		l.assertClean("apply after the hosts files were removed")
+	})
 }
 
 // wantAddrs checks the IPv4 addresses of an interface in a jail.

@@ -355,7 +355,18 @@ func (s *session) observe(ctx context.Context, destroy bool) (*plan.Lab, error) 
 			return nil, reported(fmt.Sprintf("names of lab %q are held by objects netlab does not own", s.want.Name))
 		}
 	}
-	if len(obs.Repairs) > 0 && !destroy {
+	if len(obs.Repairs) > maxRepairWarnings && !destroy {
+		// One warning for many: a lab whose hosts files all went (an
+		// interrupted first apply) would print one per jail.
+		var jails []string
+		for _, r := range obs.Repairs {
+			jails = append(jails, strings.TrimPrefix(r.Addr, "jail."))
+		}
+		s.a.printDiags(s.src, hcl.Diagnostics{{Severity: hcl.DiagWarning,
+			Summary: fmt.Sprintf("Hosts files of %d jails missing", len(jails)),
+			Detail: fmt.Sprintf("The hosts files that let processes in jails %s resolve the lab's names are missing: "+
+				"netlab apply writes them again, even when the plan has no changes.", listSome(jails, maxRepairWarnings))}})
+	} else if len(obs.Repairs) > 0 && !destroy {
 		var diags hcl.Diagnostics
 		for _, r := range obs.Repairs {
 			d := &hcl.Diagnostic{Severity: hcl.DiagWarning, Summary: "Hosts file of a jail missing",
@@ -370,6 +381,18 @@ func (s *session) observe(ctx context.Context, destroy bool) (*plan.Lab, error) 
 		s.a.printDiags(s.src, diags)
 	}
 	return &obs.Lab, nil
+}
+
+// maxRepairWarnings is how many repairs get a warning each; more get one
+// between them.
+const maxRepairWarnings = 3
+
+// listSome joins the first n of names, saying how many more there are.
+func listSome(names []string, n int) string {
+	if len(names) <= n {
+		return strings.Join(names, ", ")
+	}
+	return fmt.Sprintf("%s and %d more", strings.Join(names[:n], ", "), len(names)-n)
 }
 
 // adopt lets the provider recognise, from the state file, objects whose
