@@ -117,19 +117,11 @@ func writeGaps(w io.Writer, lab *plan.Lab, gaps []plan.Gap) {
 		}
 	}
 	var what []string
-	switch missing {
-	case 0:
-	case 1:
-		what = append(what, "1 route is missing")
-	default:
-		what = append(what, fmt.Sprintf("%d routes are missing", missing))
+	if missing > 0 {
+		what = append(what, count(missing, "route")+" "+agree(missing, "is", "are")+" missing")
 	}
-	switch stale {
-	case 0:
-	case 1:
-		what = append(what, "1 route leads where nothing leads any more")
-	default:
-		what = append(what, fmt.Sprintf("%d routes lead where nothing leads any more", stale))
+	if stale > 0 {
+		what = append(what, count(stale, "route")+" "+agree(stale, "leads", "lead")+" where nothing leads any more")
 	}
 	fmt.Fprintf(w, "Routing has not converged: %s.\n", strings.Join(what, ", and "))
 	for _, g := range gaps {
@@ -139,6 +131,15 @@ func writeGaps(w io.Writer, lab *plan.Lab, gaps []plan.Gap) {
 		}
 		fmt.Fprintf(w, "  %s has no route to %s (link %s)\n", g.Jail, g.Subnet, g.Link)
 	}
+}
+
+// agree returns the form of a verb that n things take: one for one thing,
+// many for none or more.
+func agree(n int, one, many string) string {
+	if n == 1 {
+		return one
+	}
+	return many
 }
 
 // everyJail says that every one of jails reaches what it should, in
