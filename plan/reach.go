@@ -46,7 +46,7 @@ func Expected(lab *Lab) map[string][]Link {
 			add(*l)
 		}
 		if g.rip[j.Name] {
-			for _, l := range g.ripReach(j.Name, true) {
+			for _, l := range g.ripReach(j.Name, false) {
 				add(*l)
 			}
 		}
@@ -89,11 +89,14 @@ func newReachGraph(lab *Lab) *reachGraph {
 }
 
 // ripReach returns the links whose subnets RIP carries to the jail named
-// from, which runs RIP, in the order it finds them; with bounded, only
-// those it carries at a metric below infinity. The search is breadth
-// first: each jail is met first at its fewest router hops from from,
-// which gives the smallest metric RIP can offer for that jail's links.
-func (g *reachGraph) ripReach(from string, bounded bool) []*Link {
+// from, which runs RIP, in the order it finds them: behind forwarding
+// jails only, at a metric below infinity; with loose, every link RIP
+// could bring news of, through any jail that runs it (RIP advertises
+// what it learnt whether or not its jail forwards), however far. The
+// search is breadth first: each jail is met first at its fewest router
+// hops from from, which gives the smallest metric RIP can offer for that
+// jail's links.
+func (g *reachGraph) ripReach(from string, loose bool) []*Link {
 	var links []*Link
 	hops := map[string]int{from: 0}
 	queue := []string{from}
@@ -101,12 +104,12 @@ func (g *reachGraph) ripReach(from string, bounded bool) []*Link {
 		cur := queue[0]
 		queue = queue[1:]
 		// Only a forwarding jail passes on what lies behind it.
-		if cur != from && !g.lab.Jail(cur).Forwarding {
+		if !loose && cur != from && !g.lab.Jail(cur).Forwarding {
 			continue
 		}
 		// The links of a peer one hop beyond cur reach from at metric
 		// hops+2 (1 for the link, 1 per router): past 15 they never do.
-		if bounded && hops[cur]+2 >= ripInfinity {
+		if !loose && hops[cur]+2 >= ripInfinity {
 			continue
 		}
 		for _, l := range g.adj[cur] {
@@ -137,8 +140,9 @@ func coveredByStatic(routes []Route, p netip.Prefix) bool {
 // Missing compares each jail's kernel routes with what Expected says it
 // should have, and returns the gaps, by jail, each jail's missing routes
 // (by subnet) before its stale ones. A jail without an entry in tables is
-// missing everything. A route is stale when RIP brought it and the lab
-// has no way, however long, from the jail to the link it leads to.
+// missing everything. A route is stale when RIP brought it and no news
+// of the link it leads to can reach the jail any more: no way of up
+// links, however long, through jails that run RIP, forwarding or not.
 func Missing(lab *Lab, tables map[string][]KernelRoute) []Gap {
 	var gaps []Gap
 	expected := Expected(lab)
@@ -162,7 +166,7 @@ func (g *reachGraph) stale(jail string, routes []KernelRoute) []Gap {
 		reach[l.Name] = true
 	}
 	if g.rip[jail] {
-		for _, l := range g.ripReach(jail, false) {
+		for _, l := range g.ripReach(jail, true) {
 			reach[l.Name] = true
 		}
 	}

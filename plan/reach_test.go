@@ -308,3 +308,23 @@ func TestStaleRIPRoutes(t *testing.T) {
 		t.Errorf("with the link up again: gaps %+v, want none", gaps)
 	}
 }
+
+// TestNoStaleBehindANonForwardingRouter: a jail that runs RIP but does
+// not forward still advertises what it learnt, so the routes behind it
+// that its neighbours keep are no stale ones.
+func TestNoStaleBehindANonForwardingRouter(t *testing.T) {
+	lab := build("t", []string{"a:fwd", "b", "c:fwd"},
+		[]string{"a-b:10.0.1.0/24", "b-c:10.0.2.0/24"},
+		[]string{"a.rip:rip", "b.rip:rip", "c.rip:rip"})
+	tables := map[string][]plan.KernelRoute{
+		"a": {{To: netip.MustParsePrefix("10.0.1.0/24"), Origin: "connected"},
+			{To: netip.MustParsePrefix("10.0.2.0/24"), Origin: "rip"}},
+		"b": {{To: netip.MustParsePrefix("10.0.1.0/24"), Origin: "connected"},
+			{To: netip.MustParsePrefix("10.0.2.0/24"), Origin: "connected"}},
+		"c": {{To: netip.MustParsePrefix("10.0.2.0/24"), Origin: "connected"},
+			{To: netip.MustParsePrefix("10.0.1.0/24"), Origin: "rip"}},
+	}
+	if gaps := plan.Missing(lab, tables); len(gaps) != 0 {
+		t.Errorf("gaps %+v, want none", gaps)
+	}
+}
