@@ -313,16 +313,20 @@ func TestStaleRIPRoutes(t *testing.T) {
 // not forward still advertises what it learnt, so the routes behind it
 // that its neighbours keep are no stale ones.
 func TestNoStaleBehindANonForwardingRouter(t *testing.T) {
-	lab := build("t", []string{"a:fwd", "b", "c:fwd"},
-		[]string{"a-b:10.0.1.0/24", "b-c:10.0.2.0/24"},
-		[]string{"a.rip:rip", "b.rip:rip", "c.rip:rip"})
+	lab := build("t", []string{"a:fwd", "b", "c:fwd", "d:fwd"},
+		[]string{"a-b:10.0.1.0/24", "b-c:10.0.2.0/24", "c-d:10.0.3.0/24"},
+		[]string{"a.rip:rip", "b.rip:rip", "c.rip:rip", "d.rip:rip"})
+	conn := func(to string) plan.KernelRoute {
+		return plan.KernelRoute{To: netip.MustParsePrefix(to), Origin: "connected"}
+	}
+	rip := func(to string) plan.KernelRoute {
+		return plan.KernelRoute{To: netip.MustParsePrefix(to), Origin: "rip"}
+	}
 	tables := map[string][]plan.KernelRoute{
-		"a": {{To: netip.MustParsePrefix("10.0.1.0/24"), Origin: "connected"},
-			{To: netip.MustParsePrefix("10.0.2.0/24"), Origin: "rip"}},
-		"b": {{To: netip.MustParsePrefix("10.0.1.0/24"), Origin: "connected"},
-			{To: netip.MustParsePrefix("10.0.2.0/24"), Origin: "connected"}},
-		"c": {{To: netip.MustParsePrefix("10.0.2.0/24"), Origin: "connected"},
-			{To: netip.MustParsePrefix("10.0.1.0/24"), Origin: "rip"}},
+		"a": {conn("10.0.1.0/24"), rip("10.0.2.0/24"), rip("10.0.3.0/24")},
+		"b": {conn("10.0.1.0/24"), conn("10.0.2.0/24"), rip("10.0.3.0/24")},
+		"c": {conn("10.0.2.0/24"), conn("10.0.3.0/24"), rip("10.0.1.0/24")},
+		"d": {conn("10.0.3.0/24"), rip("10.0.2.0/24"), rip("10.0.1.0/24")},
 	}
 	if gaps := plan.Missing(lab, tables); len(gaps) != 0 {
 		t.Errorf("gaps %+v, want none", gaps)
