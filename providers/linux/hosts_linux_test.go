@@ -163,6 +163,40 @@ func TestMissingHostsFileReported(t *testing.T) {
 
 // TestHostsSymlinkRefused: a jail's hosts file replaced by a symbolic
 // link is not written through; Sync says what to do.
+// TestHostsWrittenOverReported: the lab's shared hosts file written over
+// by hand is a clash for every jail that links it, which observe reports
+// with the way out, and which Sync refuses to write over.
+func TestHostsWrittenOverReported(t *testing.T) {
+	ctx := context.Background()
+	lab := &plan.Lab{Name: "nlthw", Jails: []plan.Jail{{Name: "nltW1", Addr: "jail.nltW1"}, {Name: "nltW2", Addr: "jail.nltW2"}},
+		Links: []plan.Link{testLink("nltW1-nltW2", "nltW1", "nltW2", "10.97.3", true)}}
+	lab.Sort()
+	p := newTestProvider(t, lab)
+	if err := applyLab(ctx, p, lab); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(hostsPath("nltW1"), []byte("1.1.1.1 x\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	obs, err := p.Observe(ctx, lab)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(obs.Clashes) != 2 || !strings.Contains(obs.Clashes[0].Fix, "mv "+hostsPath("nltW1")) {
+		t.Errorf("observe found clashes %+v, want one per jail sharing the file, with the way out", obs.Clashes)
+	}
+	if err := p.Sync(ctx, lab.Name, lab); !errors.Is(err, ErrNotOwned) {
+		t.Errorf("Sync = %v, want a refusal", err)
+	}
+	for _, j := range lab.Jails {
+		os.Remove(hostsPath(j.Name))
+	}
+	obs, err = p.Observe(ctx, lab)
+	if err != nil || len(obs.Clashes) != 0 || len(obs.Repairs) != 2 {
+		t.Errorf("with the files removed: clashes %+v, repairs %+v (%v); want none and two", obs.Clashes, obs.Repairs, err)
+	}
+}
+
 func TestHostsSymlinkRefused(t *testing.T) {
 	ctx := context.Background()
 	lab := &plan.Lab{Name: "nlths", Jails: []plan.Jail{{Name: "nltS1", Addr: "jail.nltS1", Hostname: "nltS1"}}}

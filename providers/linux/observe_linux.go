@@ -11,6 +11,7 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+	"syscall"
 
 	"github.com/netlab/netlab/plan"
 )
@@ -397,13 +398,33 @@ func daemonAddr(want *plan.Lab, jail, name string) string {
 
 // checkHosts names the live jails without their hosts file (removed by
 // hand), which Sync writes again: until then their processes do not
-// resolve the lab's names; and, as clashes, those whose hosts file is a
-// symbolic link, which Sync refuses to follow. A stat per jail; what a
-// file holds is for Sync to check.
+// resolve the lab's names; and, as clashes, those whose hosts file Sync
+// refuses to write: a symbolic link, which it does not follow, or a file
+// without netlab's tag for the jail (written over by hand). A stat per
+// jail and a read per file (the lab's jails share one); what a file of
+// netlab's holds is for Sync to bring up to date.
 func checkHosts(want *plan.Lab, owned []marker) (repairs []plan.Repair, clashes []plan.Clash) {
+	tags := map[uint64]hostsTag{} // by inode; a zero tag for a file without one
 	for _, m := range owned {
 		path := hostsPath(m.Jail)
 		st, err := os.Lstat(path)
+		if err == nil && st.Mode().IsRegular() {
+			ino := st.Sys().(*syscall.Stat_t).Ino
+			tag, read := tags[ino]
+			if !read {
+				b, _ := os.ReadFile(path)
+				tag, _ = parseHostsTag(b)
+				tags[ino] = tag
+			}
+			if !tag.owns(want.Name, m.Jail) {
+				clashes = append(clashes, plan.Clash{Addr: jailAddr(want, m.Jail),
+					Object:  fmt.Sprintf("%s has no tag of netlab's for it", path),
+					Summary: "Hosts file of a jail written by someone else",
+					Fix: fmt.Sprintf("netlab writes the hosts file of jail %s itself, and never over a file it did not "+
+						"write: move the file away (mv %s %s.orig) and run netlab again", m.Jail, path, path)})
+			}
+			continue
+		}
 		switch {
 		case errors.Is(err, fs.ErrNotExist):
 			repairs = append(repairs, plan.Repair{Addr: jailAddr(want, m.Jail),
