@@ -64,6 +64,9 @@ With -json, stdout carries one JSON object per line: the plan, each step as
 it completes, and a summary, or an error (docs/json.md).`,
 		Args: exactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
+			if err := positive("-wait-timeout", f.waitTimeout); err != nil {
+				return err
+			}
 			ctx, stop := interruptible(cmd.Context())
 			defer stop()
 			saved, isSaved := readSavedPlan(args[0])

@@ -6,6 +6,7 @@ import (
 	"math"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/spf13/cobra"
 	"github.com/spf13/pflag"
@@ -129,6 +130,14 @@ func invalidValue(e *pflag.InvalidValueError, typed map[string]string) string {
 }
 
 // atLeast checks that the int flag name holds min or more.
+// positive refuses a duration flag's value of zero or less.
+func positive(name string, value time.Duration) error {
+	if value <= 0 {
+		return fmt.Errorf("invalid value %q for %s: want a duration above zero, such as 30s or 2m", value, name)
+	}
+	return nil
+}
+
 func atLeast(name string, value, min int) error {
 	if value < min {
 		return fmt.Errorf("invalid value \"%d\" for %s: want a whole number of %d or more", value, name, min)
