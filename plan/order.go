@@ -1,6 +1,9 @@
 package plan
 
-import "fmt"
+import (
+	"fmt"
+	"strings"
+)
 
 // step is one provider call of an apply. A change becomes one or more
 // steps: a replacement is a destroy step and a create step, a jail's
@@ -159,18 +162,14 @@ func jailSteps(c *Change, add addStep) {
 			add(c, setRoutes, name)
 		}
 	case Update:
-		routes, other := false, false
+		other := false
 		for _, a := range c.Attrs {
-			if len(a.Name) >= 6 && a.Name[:6] == "routes" {
-				routes = true
-			} else {
-				other = true
-			}
+			other = other || !strings.HasPrefix(a.Name, "routes")
 		}
 		if other {
 			add(c, updateJail, name)
 		}
-		if routes || c.RoutesAgain {
+		if c.changesRoutes() || c.RoutesAgain {
 			add(c, setRoutes, name)
 		}
 	}

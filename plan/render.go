@@ -113,6 +113,14 @@ func (s Style) renderChange(w io.Writer, c *Change) {
 			}
 			lines = c.addLine(lines, sym, a.Name, val, note)
 		}
+		if c.RoutesAgain && !c.changesRoutes() {
+			// The routes set again, unchanged: no symbol.
+			for _, a := range resourceAttrs(c.After) {
+				if strings.HasPrefix(a.name, "routes") {
+					lines = c.addLine(lines, " ", a.name, a.value, "")
+				}
+			}
+		}
 	}
 
 	width := 0
@@ -124,6 +132,16 @@ func (s Style) renderChange(w io.Writer, c *Change) {
 		fmt.Fprintf(w, "      %s %s = %s\n", s.action(act, l[0]), pad(l[1], width), l[2])
 	}
 	fmt.Fprintln(w, "    }")
+}
+
+// changesRoutes reports whether c changes a jail's static routes.
+func (c *Change) changesRoutes() bool {
+	for _, a := range c.Attrs {
+		if strings.HasPrefix(a.Name, "routes") {
+			return true
+		}
+	}
+	return false
 }
 
 // addLine appends an attribute's line (symbol, name, value and a note

@@ -4,6 +4,7 @@ import (
 	"context"
 	"net/netip"
 	"slices"
+	"strings"
 	"testing"
 
 	"github.com/netlab/netlab/plan"
@@ -47,6 +48,12 @@ func TestRoutesSetAgainAfterTheirLinkChanges(t *testing.T) {
 			again := c != nil && c.RoutesAgain && c.Action == plan.Update
 			if again != tc.want {
 				t.Fatalf("jail.b set again: %v, want %v; plan:\n%s", again, tc.want, summary(p))
+			}
+			var out strings.Builder
+			plan.Style{}.Render(&out, p)
+			shown := strings.Contains(out.String(), `routes["192.168.5.0/24"] = "10.7.1.1"`)
+			if shown != tc.want {
+				t.Errorf("the plan shows jail.b's routes: %v, want %v:\n%s", shown, tc.want, out.String())
 			}
 			var steps []plan.Event
 			ap := plan.Applier{Provider: h, Parallelism: 4, Progress: func(e plan.Event) { steps = append(steps, e) }}
