@@ -64,7 +64,10 @@ With -json, stdout carries one JSON object per line: the plan, each step as
 it completes, and a summary, or an error (docs/json.md).`,
 		Args: exactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			if err := positive("-wait-timeout", f.waitTimeout); err != nil {
+			if err := atLeast(cmd, "-parallelism", f.parallelism, 1); err != nil {
+				return err
+			}
+			if err := positive(cmd, "-wait-timeout", f.waitTimeout); err != nil {
 				return err
 			}
 			ctx, stop := interruptible(cmd.Context())
@@ -106,6 +109,9 @@ edited or deleted. Objects the lab does not own are never touched.
 With -json, stdout carries one JSON object per line, as for apply.`,
 		Args: rangeArgs(0, 1),
 		RunE: func(cmd *cobra.Command, args []string) error {
+			if err := atLeast(cmd, "-parallelism", f.parallelism, 1); err != nil {
+				return err
+			}
 			ctx, stop := interruptible(cmd.Context())
 			defer stop()
 			file := ""
@@ -258,9 +264,6 @@ func (s *session) unlock(l *state.Lock) {
 // everything.
 func (s *session) applyLab(ctx context.Context, f *applyFlags, destroy bool) error {
 	a := s.a
-	if err := atLeast("-parallelism", f.parallelism, 1); err != nil {
-		return err
-	}
 	lock, err := s.lock(operation(destroy))
 	if err != nil {
 		return err

@@ -129,18 +129,25 @@ func invalidValue(e *pflag.InvalidValueError, typed map[string]string) string {
 	return fmt.Sprintf("invalid value %q for %s: want %s", e.GetValue(), name, takes)
 }
 
+// valueError reports a flag value that its type allows but the command
+// does not, in the words and form of flagError.
+func valueError(cmd *cobra.Command, value any, name, want string) error {
+	return fmt.Errorf("%s: invalid value \"%v\" for %s: want %s (see %s --help)",
+		cmd.CommandPath(), value, name, want, cmd.CommandPath())
+}
+
 // atLeast checks that the int flag name holds min or more.
-// positive refuses a duration flag's value of zero or less.
-func positive(name string, value time.Duration) error {
-	if value <= 0 {
-		return fmt.Errorf("invalid value %q for %s: want a duration above zero, such as 30s or 2m", value, name)
+func atLeast(cmd *cobra.Command, name string, value, min int) error {
+	if value < min {
+		return valueError(cmd, value, name, fmt.Sprintf("a whole number of %d or more", min))
 	}
 	return nil
 }
 
-func atLeast(name string, value, min int) error {
-	if value < min {
-		return fmt.Errorf("invalid value \"%d\" for %s: want a whole number of %d or more", value, name, min)
+// positive checks that the duration flag name holds more than zero.
+func positive(cmd *cobra.Command, name string, value time.Duration) error {
+	if value <= 0 {
+		return valueError(cmd, value, name, "a duration above zero, such as 30s or 2m")
 	}
 	return nil
 }

@@ -207,7 +207,7 @@ else to the one FROM has the most specific route to. The exit status is
 ping's.`,
 		Args: exactArgs(2),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			if err := atLeast("-c", count, 1); err != nil {
+			if err := atLeast(cmd, "-c/--count", count, 1); err != nil {
 				return err
 			}
 			t, err := a.findJail(cmd.Context(), args[0], labFile, &f)
