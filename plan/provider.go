@@ -91,6 +91,15 @@ type JailTeardown interface {
 	DestroyJailRemovesLinks() bool
 }
 
+// PartialSyncer is a provider that can bring the lab-wide files up to
+// date after an apply that failed or was interrupted, keeping what only a
+// finished apply may clear (Sync after such an apply is wrong: it takes
+// every change as done). The jails made so far then resolve the lab's
+// names before the next apply finishes the lab.
+type PartialSyncer interface {
+	SyncPartial(ctx context.Context, labName string, lab *Lab) error
+}
+
 // Releaser is implemented by a provider that keeps open, between calls,
 // handles on the labs it observed (a Linux provider holds a file
 // descriptor per jail). Release closes those of one lab, so that a

@@ -395,12 +395,16 @@ func (s *session) execute(ctx context.Context, p *plan.Plan, parallelism int) er
 	// two touch nothing of each other's.
 	var syncErr error
 	var syncing sync.WaitGroup
-	if applyErr == nil {
-		desired := p.Desired
-		if p.Destroy {
-			desired = nil
-		}
-		syncing.Go(func() { syncErr = s.prov.Sync(context.WithoutCancel(ctx), p.Lab, desired) })
+	syncCtx := context.WithoutCancel(ctx)
+	partial, canPartial := s.prov.(plan.PartialSyncer)
+	switch {
+	case applyErr == nil && p.Destroy:
+		syncing.Go(func() { syncErr = s.prov.Sync(syncCtx, p.Lab, nil) })
+	case applyErr == nil:
+		syncing.Go(func() { syncErr = s.prov.Sync(syncCtx, p.Lab, p.Desired) })
+	case !p.Destroy && canPartial:
+		// The jails made so far resolve the lab's names meanwhile.
+		syncing.Go(func() { syncErr = partial.SyncPartial(syncCtx, p.Lab, p.Desired) })
 	}
 	saveErr := rec.save()
 	syncing.Wait()
@@ -422,6 +426,10 @@ func (s *session) execute(ctx context.Context, p *plan.Plan, parallelism int) er
 		}
 		for _, hint := range logHints(errs) {
 			fmt.Fprintln(a.stderr, hint)
+		}
+		if syncErr != nil {
+			fmt.Fprintf(a.stderr, "%s %v\n", paint(color, "31", "Error:"),
+				a.secrets.redactErr(wrapOnce(syncErr, "updating the hosts files of", fmt.Sprintf("lab %q", p.Lab))))
 		}
 		fmt.Fprintf(a.stderr, "\nThe state file %s records every change that completed; run %s again to finish.\n",
 			s.statePath, operation(p.Destroy))

@@ -41,7 +41,16 @@ func (l *hardLab) interrupted(sig string, k int, args ...string) {
 		// along, a moment after the deletion: give it that moment.
 		var problems []string
 		for deadline := time.Now().Add(3 * time.Second); ; time.Sleep(20 * time.Millisecond) {
-			problems = l.stateProblems(l.observeHost(), false)
+			h := l.observeHost()
+			problems = l.stateProblems(h, false)
+			if args[0] == "apply" {
+				// The jails made so far resolve the lab's names.
+				for j := range h.netns {
+					if !strings.HasPrefix(h.hosts[j], "# netlab lab="+l.name) {
+						problems = append(problems, fmt.Sprintf("jail %s has no hosts file of the lab's", j))
+					}
+				}
+			}
 			if len(problems) == 0 || time.Now().After(deadline) {
 				break
 			}

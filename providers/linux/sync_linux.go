@@ -21,6 +21,22 @@ import (
 // files of all the lab's jails, and the lab's runtime directory once no
 // live jail remains.
 func (p *Provider) Sync(ctx context.Context, labName string, lab *plan.Lab) error {
+	return p.sync(labName, lab, true)
+}
+
+var _ plan.PartialSyncer = (*Provider)(nil)
+
+// SyncPartial implements plan.PartialSyncer: Sync after an apply that did
+// not finish, which leaves the link claims (a claimed link may be half
+// made, and the next apply needs its claim to recognise it).
+func (p *Provider) SyncPartial(ctx context.Context, labName string, lab *plan.Lab) error {
+	if lab == nil {
+		return fmt.Errorf("syncing lab %q after an unfinished apply: no lab given", labName)
+	}
+	return p.sync(labName, lab, false)
+}
+
+func (p *Provider) sync(labName string, lab *plan.Lab, finished bool) error {
 	if err := checkName("lab", labName); err != nil {
 		return err
 	}
@@ -40,9 +56,12 @@ func (p *Provider) Sync(ctx context.Context, labName string, lab *plan.Lab) erro
 		}
 	}
 
-	// After an apply that succeeded no link creation is unfinished and
-	// no file is half-written.
-	errs := []error{p.removeClaims(labName), p.removeTempFiles(labName)}
+	// After an apply that succeeded no link creation is unfinished; after
+	// any, no file is half-written.
+	errs := []error{p.removeTempFiles(labName)}
+	if finished {
+		errs = append(errs, p.removeClaims(labName))
+	}
 	if lab != nil {
 		errs = append(errs, p.writeAllHosts(lab, live))
 	}
