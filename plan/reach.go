@@ -161,6 +161,15 @@ func Missing(lab *Lab, tables map[string][]KernelRoute) []Gap {
 // stale returns the routes RIP brought jail to subnets of lab links that
 // nothing leads to from it now.
 func (g *reachGraph) stale(jail string, routes []KernelRoute) []Gap {
+	fromRIP := map[netip.Prefix]bool{}
+	for _, r := range routes {
+		if r.Origin == "rip" {
+			fromRIP[r.To] = true
+		}
+	}
+	if len(fromRIP) == 0 {
+		return nil
+	}
 	reach := map[string]bool{}
 	for _, l := range g.adj[jail] {
 		reach[l.Name] = true
@@ -170,16 +179,11 @@ func (g *reachGraph) stale(jail string, routes []KernelRoute) []Gap {
 			reach[l.Name] = true
 		}
 	}
+	static := g.lab.Jail(jail).Routes
 	var out []Gap
 	for _, l := range g.lab.Links {
-		if reach[l.Name] || coveredByStatic(g.lab.Jail(jail).Routes, l.Subnet) {
-			continue
-		}
-		for _, r := range routes {
-			if r.Origin == "rip" && r.To == l.Subnet {
-				out = append(out, Gap{Jail: jail, Subnet: l.Subnet, Link: l.Name, Stale: true})
-				break
-			}
+		if fromRIP[l.Subnet] && !reach[l.Name] && !coveredByStatic(static, l.Subnet) {
+			out = append(out, Gap{Jail: jail, Subnet: l.Subnet, Link: l.Name, Stale: true})
 		}
 	}
 	sort.Slice(out, func(a, b int) bool { return out[a].Subnet.Addr().Less(out[b].Subnet.Addr()) })
